@@ -1,0 +1,218 @@
+/**
+ * One typed configuration for fieldgate.
+ *
+ * Every option is declared once in {@link OPTIONS}; from that table come the
+ * defaults, the `fieldgate.toml` / JSON keys, the `FIELDGATE_*` environment
+ * variables, the command-line flags and the `--help` text. Later sources win:
+ * defaults < config file < environment < flags.
+ */
+import { z } from "zod";
+import { parse as parseToml } from "smol-toml";
+import { join } from "node:path";
+
+/** One configurable option: where it lives, its type and what it is for. */
+interface OptionSpec {
+  /** Dotted path in the config object and the config file, e.g. `https.port`. */
+  key: string;
+  schema: z.ZodType;
+  default: unknown;
+  help: string;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"])]).transform(
+  (value) => value === true || value === "true" || value === "1",
+);
+
+/** Every option fieldgate understands, in the order `--help` prints them. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: "dataDir", schema: z.string().min(1), default: "./data", help: "Directory for all data: database, files, certificates" },
+  { key: "databaseUrl", schema: z.string(), default: "", help: "postgres://… to use PostgreSQL; empty = SQLite at <dataDir>/fieldgate.sqlite" },
+  { key: "http.hostname", schema: z.string().min(1), default: "127.0.0.1", help: "Plain-HTTP bind address (keep on localhost unless a proxy terminates TLS)" },
+  { key: "http.port", schema: port, default: 8080, help: "Plain-HTTP port (0 = any free port)" },
+  { key: "http.enabled", schema: bool, default: true, help: "Serve plain HTTP at all" },
+  { key: "https.hostname", schema: z.string().min(1), default: "0.0.0.0", help: "HTTPS bind address" },
+  { key: "https.port", schema: port, default: 8443, help: "HTTPS port (0 = any free port)" },
+  { key: "tls.certFile", schema: z.string(), default: "", help: "PEM certificate chain, leaf first; empty = dev certificate under <dataDir>/certs" },
+  { key: "tls.keyFile", schema: z.string(), default: "", help: "PEM private key for tls.certFile" },
+  { key: "tls.devHostnames", schema: z.string(), default: "localhost,127.0.0.1,::1", help: "Names and IPs the generated dev certificate covers (comma-separated)" },
+  { key: "auth.usersFile", schema: z.string(), default: "", help: "htpasswd users file (bcrypt, apr1, {SHA}); empty = <dataDir>/users.htpasswd" },
+  { key: "auth.maxFailures", schema: positiveInt, default: 5, help: "Failed logins per client IP before it must wait" },
+  { key: "auth.lockoutSeconds", schema: positiveInt, default: 60, help: "Longest wait imposed on an IP after repeated failures" },
+  { key: "ott.maxBodyBytes", schema: positiveInt, default: 10 * 1024 * 1024, help: "Largest OTT transmission accepted (bytes); larger → 413" },
+  { key: "ott.tempSuffix", schema: z.string().min(1).regex(/^[.\w-]+$/), default: ".tmp", help: "Suffix of temporary files in the OTT tree (sync tools should skip it)" },
+  { key: "ott.alarmHookUrl", schema: z.union([z.literal(""), z.url()]), default: "", help: "URL to POST a JSON notice to after an alarm is stored; empty = none" },
+  { key: "commit.maxDelayMs", schema: z.coerce.number().min(0).max(1000), default: 2, help: "Group commit: longest wait to gather writes into one transaction" },
+  { key: "commit.maxBatch", schema: positiveInt, default: 500, help: "Group commit: most writes in one transaction" },
+  { key: "log.level", schema: z.enum(["debug", "info", "warning", "error"]), default: "info", help: "Lowest log level printed" },
+  { key: "log.format", schema: z.enum(["text", "json"]), default: "text", help: "Log line format: text (logfmt) or json (one object per line)" },
+];
+
+/** The resolved configuration every part of fieldgate receives. */
+export interface Config {
+  dataDir: string;
+  databaseUrl: string;
+  http: { hostname: string; port: number; enabled: boolean };
+  https: { hostname: string; port: number };
+  tls: { certFile: string; keyFile: string; devHostnames: string };
+  auth: { usersFile: string; maxFailures: number; lockoutSeconds: number };
+  ott: { maxBodyBytes: number; tempSuffix: string; alarmHookUrl: string };
+  commit: { maxDelayMs: number; maxBatch: number };
+  log: { level: "debug" | "info" | "warning" | "error"; format: "text" | "json" };
+}
+
+/** A configuration problem, phrased for the operator and naming the key. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** `https.port` → `FIELDGATE_HTTPS_PORT`. */
+export function envName(key: string): string {
+  return "FIELDGATE_" + key.replace(/([a-z])([A-Z])/g, "$1_$2").replace(/\./g, "_").toUpperCase();
+}
+
+/** `https.port` → `--https-port`. */
+export function flagName(key: string): string {
+  return "--" + key.replace(/([a-z])([A-Z])/g, "$1-$2").replace(/\./g, "-").toLowerCase();
+}
+
+/** Where the configuration comes from; every field optional so tests can pass only what they need. */
+export interface ConfigSources {
+  /** Command-line arguments (without the program name). */
+  args?: string[];
+  /** Environment variables; defaults to none so tests stay hermetic. */
+  env?: Record<string, string | undefined>;
+  /** Explicit config file; otherwise `--config`, `FIELDGATE_CONFIG` or `./fieldgate.toml` if present. */
+  configFile?: string;
+  /** Values already shaped like {@link Config}, applied last (used by tests). */
+  overrides?: Record<string, unknown>;
+}
+
+/** Builds the configuration from all sources, or throws {@link ConfigError}. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const flags = parseFlags(sources.args ?? []);
+  const raw = new Map<string, unknown>(OPTIONS.map((o) => [o.key, o.default]));
+
+  const configPath = flags.get("--config") ?? sources.configFile ?? env.FIELDGATE_CONFIG ??
+    (exists("fieldgate.toml") ? "fieldgate.toml" : undefined);
+  if (configPath !== undefined) {
+    for (const [key, value] of flatten(readConfigFile(configPath))) {
+      if (!raw.has(key)) throw new ConfigError(`${configPath}: unknown key "${key}" (see --help for valid keys)`);
+      raw.set(key, value);
+    }
+  }
+  for (const option of OPTIONS) {
+    const fromEnv = env[envName(option.key)];
+    if (fromEnv !== undefined) raw.set(option.key, fromEnv);
+  }
+  for (const [flag, value] of flags) {
+    if (flag === "--config") continue;
+    const option = OPTIONS.find((o) => flagName(o.key) === flag);
+    if (!option) throw new ConfigError(`unknown option ${flag} (run with --help to list options)`);
+    raw.set(option.key, value);
+  }
+  for (const [key, value] of flatten(sources.overrides ?? {})) raw.set(key, value);
+
+  const config: Record<string, unknown> = {};
+  for (const option of OPTIONS) {
+    const result = option.schema.safeParse(raw.get(option.key));
+    if (!result.success) {
+      const reason = result.error.issues.map((i) => i.message).join("; ");
+      throw new ConfigError(
+        `invalid value ${JSON.stringify(raw.get(option.key))} for "${option.key}" ` +
+          `(${flagName(option.key)}, ${envName(option.key)}): ${reason}`,
+      );
+    }
+    setPath(config, option.key, result.data);
+  }
+  return withDerivedPaths(config as unknown as Config);
+}
+
+function withDerivedPaths(config: Config): Config {
+  if (config.auth.usersFile === "") config.auth.usersFile = join(config.dataDir, "users.htpasswd");
+  if ((config.tls.certFile === "") !== (config.tls.keyFile === "")) {
+    throw new ConfigError(`"tls.certFile" and "tls.keyFile" must be set together (or both left empty for a dev certificate)`);
+  }
+  return config;
+}
+
+/** Parses `--flag value` and `--flag=value`; a bare boolean flag means true. */
+function parseFlags(args: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}" (options look like --https-port 8443)`);
+    const eq = arg.indexOf("=");
+    if (eq > 0) {
+      flags.set(arg.slice(0, eq), arg.slice(eq + 1));
+    } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+      flags.set(arg, args[++i]);
+    } else {
+      flags.set(arg, "true");
+    }
+  }
+  return flags;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return path.endsWith(".json") ? JSON.parse(text) : parseToml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "TOML"}: ${(error as Error).message}`);
+  }
+}
+
+function flatten(value: Record<string, unknown>, prefix = ""): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, inner]) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? flatten(inner as Record<string, unknown>, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, inner] as [string, unknown]]
+  );
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The `--help` text: every option with its flag, environment variable and default. */
+export function helpText(): string {
+  const lines = [
+    "fieldgate — secure intake server for field devices and research data",
+    "",
+    "Usage: deno task start [options]",
+    "",
+    "Each option can be set in fieldgate.toml (or --config FILE, .toml or .json),",
+    "as an environment variable, or as a flag; later sources win:",
+    "defaults < config file < environment < flags.",
+    "",
+    "Options:",
+  ];
+  for (const option of OPTIONS) {
+    lines.push(`  ${flagName(option.key)} <value>   [${envName(option.key)}]  default: ${JSON.stringify(option.default)}`);
+    lines.push(`      ${option.help}  (file key: ${option.key})`);
+  }
+  lines.push("  --config <file>   [FIELDGATE_CONFIG]  default: ./fieldgate.toml if present");
+  lines.push("  --help            print this text");
+  lines.push("", "Users: deno task user --help");
+  return lines.join("\n");
+}
