@@ -1,0 +1,54 @@
+/**
+ * The HTTP application: every route of fieldgate on one Hono app, with
+ * request logging and errors that tell the client whether anything was stored.
+ */
+import { Hono } from "hono";
+import { getLogger } from "@logtape/logtape";
+import { basicAuthGuard } from "./auth/basic.ts";
+import type { LoginBackoff } from "./auth/backoff.ts";
+import type { UsersFile } from "./auth/users_file.ts";
+import type { Config } from "./config.ts";
+import { alarmHook } from "./routes/alarm_hook.ts";
+import { ottRoutes } from "./routes/ott.ts";
+import { ottValueRoutes } from "./routes/ott_values.ts";
+import { requestLog } from "./routes/request_log.ts";
+import { type StatusSources, statusRoutes } from "./routes/status.ts";
+import type { FileBlobStore } from "./storage/blob_fs.ts";
+import type { RecordStore } from "./storage/types.ts";
+
+const log = getLogger(["fieldgate", "http"]);
+
+/** Everything the routes need, built once at start-up. */
+export interface AppDependencies {
+  config: Config;
+  records: RecordStore;
+  ottFiles: FileBlobStore;
+  users: UsersFile;
+  backoff: LoginBackoff;
+  status: Omit<StatusSources, "records" | "dataDir">;
+}
+
+/** Builds the Hono app serving every HTTP route. */
+export function createApp(deps: AppDependencies): Hono {
+  const guard = basicAuthGuard({ users: deps.users, backoff: deps.backoff, realm: "fieldgate" });
+  const app = new Hono();
+  app.use(requestLog());
+  app.route(
+    "/",
+    ottRoutes({
+      store: deps.records.ott,
+      files: deps.ottFiles,
+      guard,
+      maxBodyBytes: deps.config.ott.maxBodyBytes,
+      onAlarm: alarmHook(deps.config.ott.alarmHookUrl),
+    }),
+  );
+  app.route("/", ottValueRoutes(deps.records.ott, guard));
+  app.route("/", statusRoutes({ ...deps.status, records: deps.records, dataDir: deps.config.dataDir }, guard));
+  app.notFound((c) => c.text(`no such route: ${c.req.method} ${c.req.path}\n`, 404));
+  app.onError((error, c) => {
+    log.error("{method} {path} failed: {error}", { method: c.req.method, path: c.req.path, error: String(error) });
+    return c.text("internal error: this request was not stored or acknowledged; retry later\n", 500);
+  });
+  return app;
+}

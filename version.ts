@@ -1,0 +1,2 @@
+/** fieldgate's version, shown in logs and on the status page. */
+export const VERSION = "0.1.0";
