@@ -47,7 +47,7 @@ export async function ensureDevCertificate(certsDir: string, hostnames: string[]
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(
-        hostnames.map((name) => ({ type: isIP(name) ? "ip" : "dns", value: name })),
+        hostnames.map((name): x509.JsonGeneralName => ({ type: isIP(name) ? "ip" : "dns", value: name })),
       ),
     ],
   });
