@@ -61,10 +61,9 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   const http = config.http.enabled ? serve({ hostname: config.http.hostname, port: config.http.port }, app.fetch) : null;
   const httpsUrl = `https://${urlHost(config.https.hostname)}:${https.addr.port}`;
   const httpUrl = http ? `http://${urlHost(config.http.hostname)}:${http.addr.port}` : null;
-  log.info("fieldgate {version} listening on {httpsUrl}{httpNote}", {
+  log.info("fieldgate {version} listening on {urls}", {
     version: VERSION,
-    httpsUrl,
-    httpNote: httpUrl ? ` and ${httpUrl}` : "",
+    urls: [httpsUrl, httpUrl].filter(Boolean).join(" and "),
     httpsPort: https.addr.port,
     httpPort: http?.addr.port ?? null,
   });

@@ -7,6 +7,6 @@ export function fixturePath(name: string): string {
 }
 
 /** The bytes of a shared fixture, exactly as stored. */
-export function readFixture(name: string): Promise<Uint8Array> {
+export function readFixture(name: string): Promise<Uint8Array<ArrayBuffer>> {
   return Deno.readFile(fixturePath(name));
 }
