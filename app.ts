@@ -12,7 +12,7 @@ import { alarmHook } from "./routes/alarm_hook.ts";
 import { ottRoutes } from "./routes/ott.ts";
 import { ottValueRoutes } from "./routes/ott_values.ts";
 import { requestLog } from "./routes/request_log.ts";
-import { type StatusSources, statusRoutes } from "./routes/status.ts";
+import { statusRoutes, type StatusSources } from "./routes/status.ts";
 import type { FileBlobStore } from "./storage/blob_fs.ts";
 import type { RecordStore } from "./storage/types.ts";
 

@@ -27,26 +27,91 @@ const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"])]).transfo
 
 /** Every option fieldgate understands, in the order `--help` prints them. */
 export const OPTIONS: readonly OptionSpec[] = [
-  { key: "dataDir", schema: z.string().min(1), default: "./data", help: "Directory for all data: database, files, certificates" },
-  { key: "databaseUrl", schema: z.string(), default: "", help: "postgres://… to use PostgreSQL; empty = SQLite at <dataDir>/fieldgate.sqlite" },
-  { key: "http.hostname", schema: z.string().min(1), default: "127.0.0.1", help: "Plain-HTTP bind address (keep on localhost unless a proxy terminates TLS)" },
+  {
+    key: "dataDir",
+    schema: z.string().min(1),
+    default: "./data",
+    help: "Directory for all data: database, files, certificates",
+  },
+  {
+    key: "databaseUrl",
+    schema: z.string(),
+    default: "",
+    help: "postgres://… to use PostgreSQL; empty = SQLite at <dataDir>/fieldgate.sqlite",
+  },
+  {
+    key: "http.hostname",
+    schema: z.string().min(1),
+    default: "127.0.0.1",
+    help: "Plain-HTTP bind address (keep on localhost unless a proxy terminates TLS)",
+  },
   { key: "http.port", schema: port, default: 8080, help: "Plain-HTTP port (0 = any free port)" },
   { key: "http.enabled", schema: bool, default: true, help: "Serve plain HTTP at all" },
   { key: "https.hostname", schema: z.string().min(1), default: "0.0.0.0", help: "HTTPS bind address" },
   { key: "https.port", schema: port, default: 8443, help: "HTTPS port (0 = any free port)" },
-  { key: "tls.certFile", schema: z.string(), default: "", help: "PEM certificate chain, leaf first; empty = dev certificate under <dataDir>/certs" },
+  {
+    key: "tls.certFile",
+    schema: z.string(),
+    default: "",
+    help: "PEM certificate chain, leaf first; empty = dev certificate under <dataDir>/certs",
+  },
   { key: "tls.keyFile", schema: z.string(), default: "", help: "PEM private key for tls.certFile" },
-  { key: "tls.devHostnames", schema: z.string(), default: "localhost,127.0.0.1,::1", help: "Names and IPs the generated dev certificate covers (comma-separated)" },
-  { key: "auth.usersFile", schema: z.string(), default: "", help: "htpasswd users file (bcrypt, apr1, {SHA}); empty = <dataDir>/users.htpasswd" },
+  {
+    key: "tls.devHostnames",
+    schema: z.string(),
+    default: "localhost,127.0.0.1,::1",
+    help: "Names and IPs the generated dev certificate covers (comma-separated)",
+  },
+  {
+    key: "auth.usersFile",
+    schema: z.string(),
+    default: "",
+    help: "htpasswd users file (bcrypt, apr1, {SHA}); empty = <dataDir>/users.htpasswd",
+  },
   { key: "auth.maxFailures", schema: positiveInt, default: 5, help: "Failed logins per client IP before it must wait" },
-  { key: "auth.lockoutSeconds", schema: positiveInt, default: 60, help: "Longest wait imposed on an IP after repeated failures" },
-  { key: "ott.maxBodyBytes", schema: positiveInt, default: 10 * 1024 * 1024, help: "Largest OTT transmission accepted (bytes); larger → 413" },
-  { key: "ott.tempSuffix", schema: z.string().min(1).regex(/^[.\w-]+$/), default: ".tmp", help: "Suffix of temporary files in the OTT tree (sync tools should skip it)" },
-  { key: "ott.alarmHookUrl", schema: z.union([z.literal(""), z.url()]), default: "", help: "URL to POST a JSON notice to after an alarm is stored; empty = none" },
-  { key: "commit.maxDelayMs", schema: z.coerce.number().min(0).max(1000), default: 2, help: "Group commit: longest wait to gather writes into one transaction" },
+  {
+    key: "auth.lockoutSeconds",
+    schema: positiveInt,
+    default: 60,
+    help: "Longest wait imposed on an IP after repeated failures",
+  },
+  {
+    key: "ott.maxBodyBytes",
+    schema: positiveInt,
+    default: 10 * 1024 * 1024,
+    help: "Largest OTT transmission accepted (bytes); larger → 413",
+  },
+  {
+    key: "ott.tempSuffix",
+    schema: z.string().min(1).regex(/^[.\w-]+$/),
+    default: ".tmp",
+    help: "Suffix of temporary files in the OTT tree (sync tools should skip it)",
+  },
+  {
+    key: "ott.alarmHookUrl",
+    schema: z.union([z.literal(""), z.url()]),
+    default: "",
+    help: "URL to POST a JSON notice to after an alarm is stored; empty = none",
+  },
+  {
+    key: "commit.maxDelayMs",
+    schema: z.coerce.number().min(0).max(1000),
+    default: 2,
+    help: "Group commit: longest wait to gather writes into one transaction",
+  },
   { key: "commit.maxBatch", schema: positiveInt, default: 500, help: "Group commit: most writes in one transaction" },
-  { key: "log.level", schema: z.enum(["debug", "info", "warning", "error"]), default: "info", help: "Lowest log level printed" },
-  { key: "log.format", schema: z.enum(["text", "json"]), default: "text", help: "Log line format: text (logfmt) or json (one object per line)" },
+  {
+    key: "log.level",
+    schema: z.enum(["debug", "info", "warning", "error"]),
+    default: "info",
+    help: "Lowest log level printed",
+  },
+  {
+    key: "log.format",
+    schema: z.enum(["text", "json"]),
+    default: "text",
+    help: "Log line format: text (logfmt) or json (one object per line)",
+  },
 ];
 
 /** The resolved configuration every part of fieldgate receives. */
@@ -133,7 +198,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 function withDerivedPaths(config: Config): Config {
   if (config.auth.usersFile === "") config.auth.usersFile = join(config.dataDir, "users.htpasswd");
   if ((config.tls.certFile === "") !== (config.tls.keyFile === "")) {
-    throw new ConfigError(`"tls.certFile" and "tls.keyFile" must be set together (or both left empty for a dev certificate)`);
+    throw new ConfigError(
+      `"tls.certFile" and "tls.keyFile" must be set together (or both left empty for a dev certificate)`,
+    );
   }
   return config;
 }
@@ -143,7 +210,9 @@ function parseFlags(args: string[]): Map<string, string> {
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}" (options look like --https-port 8443)`);
+    if (!arg.startsWith("--")) {
+      throw new ConfigError(`unexpected argument "${arg}" (options look like --https-port 8443)`);
+    }
     const eq = arg.indexOf("=");
     if (eq > 0) {
       flags.set(arg.slice(0, eq), arg.slice(eq + 1));
@@ -166,7 +235,9 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     return path.endsWith(".json") ? JSON.parse(text) : parseToml(text);
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "TOML"}: ${(error as Error).message}`);
+    throw new ConfigError(
+      `config file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "TOML"}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -208,7 +279,9 @@ export function helpText(): string {
     "Options:",
   ];
   for (const option of OPTIONS) {
-    lines.push(`  ${flagName(option.key)} <value>   [${envName(option.key)}]  default: ${JSON.stringify(option.default)}`);
+    lines.push(
+      `  ${flagName(option.key)} <value>   [${envName(option.key)}]  default: ${JSON.stringify(option.default)}`,
+    );
     lines.push(`      ${option.help}  (file key: ${option.key})`);
   }
   lines.push("  --config <file>   [FIELDGATE_CONFIG]  default: ./fieldgate.toml if present");

@@ -2,7 +2,7 @@
  * Logging setup: one logtape configuration for the whole process, as logfmt
  * text for people or JSON lines for machines (`--log-format json`).
  */
-import { configure, getConsoleSink, getLogfmtFormatter, getJsonLinesFormatter, reset } from "@logtape/logtape";
+import { configure, getConsoleSink, getJsonLinesFormatter, getLogfmtFormatter, reset } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 
 /** Configures the `fieldgate` logger category from the config. */

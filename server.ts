@@ -58,7 +58,9 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     cert: tls.cert,
     key: tls.key,
   }, app.fetch);
-  const http = config.http.enabled ? serve({ hostname: config.http.hostname, port: config.http.port }, app.fetch) : null;
+  const http = config.http.enabled
+    ? serve({ hostname: config.http.hostname, port: config.http.port }, app.fetch)
+    : null;
   const httpsUrl = `https://${urlHost(config.https.hostname)}:${https.addr.port}`;
   const httpUrl = http ? `http://${urlHost(config.http.hostname)}:${http.addr.port}` : null;
   log.info("fieldgate {version} listening on {urls}", {
@@ -71,9 +73,12 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     path: ottFiles.root,
     usersFile: config.auth.usersFile,
   });
-  log.info("next: add a logger account with `deno task user add dl001`, then POST to {url}/ottt?stationid=…&action=senddata", {
-    url: httpsUrl,
-  });
+  log.info(
+    "next: add a logger account with `deno task user add dl001`, then POST to {url}/ottt?stationid=…&action=senddata",
+    {
+      url: httpsUrl,
+    },
+  );
 
   return {
     httpsUrl,
@@ -91,11 +96,14 @@ async function loadCertificate(config: Config, dataDir: string): Promise<TlsMate
   const hostnames = config.tls.devHostnames.split(",").map((name) => name.trim()).filter(Boolean);
   const dev = await ensureDevCertificate(join(dataDir, "certs"), hostnames);
   if (dev.generated) {
-    log.warn("generated a self-signed development certificate {certFile} for {hostnames}; " +
-      "devices will not trust it: set tls.certFile/tls.keyFile for production", {
-      certFile: dev.certFile,
-      hostnames: hostnames.join(", "),
-    });
+    log.warn(
+      "generated a self-signed development certificate {certFile} for {hostnames}; " +
+        "devices will not trust it: set tls.certFile/tls.keyFile for production",
+      {
+        certFile: dev.certFile,
+        hostnames: hostnames.join(", "),
+      },
+    );
   }
   return await loadTlsMaterial(dev.certFile, dev.keyFile);
 }

@@ -30,4 +30,3 @@ function timestampedName(stationId: string, micros: bigint): string {
   const day = iso.slice(0, 10).replaceAll("-", "/");
   return `${day}/${stationId}_${iso.slice(0, 19).replaceAll(":", "+")}.${fraction}`;
 }
-

@@ -22,7 +22,10 @@ export function alarmHook(url: string): (alarm: OttAlarm, file: string) => void 
     }).then(async (response) => {
       await response.body?.cancel();
       if (response.ok) log.info("alarm hook {url} answered {status}", { url, status: response.status });
-      else log.error("alarm hook {url} answered {status}; the alarm is stored, notify by hand", { url, status: response.status });
+      else {log.error("alarm hook {url} answered {status}; the alarm is stored, notify by hand", {
+          url,
+          status: response.status,
+        });}
     }).catch((error) => log.error("alarm hook {url} failed: {error}", { url, error: String(error) }));
   };
 }

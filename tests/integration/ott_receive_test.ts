@@ -94,7 +94,15 @@ Deno.test("missing or wrong credentials get 401 with a Basic challenge and nothi
 
 Deno.test("bad stationid or action → 400 and nothing written", async () => {
   await using server = await startTestServer();
-  for (const query of ["action=senddata", "stationid=../../etc&action=senddata", "stationid=a%2Fb&action=senddata", "stationid=1&action=wipe", "stationid=1"]) {
+  for (
+    const query of [
+      "action=senddata",
+      "stationid=../../etc&action=senddata",
+      "stationid=a%2Fb&action=senddata",
+      "stationid=1&action=wipe",
+      "stationid=1",
+    ]
+  ) {
     const response = await post(server, `/ottt?${query}`, await readFixture("ott-senddata.xml"));
     assert.equal(response.status, 400, query);
     assert.match(await response.text(), /nothing was stored/);
@@ -148,7 +156,11 @@ Deno.test("sendalarm is stored, shown on the status page and sent to the alarm h
   });
   try {
     await using server = await startTestServer({ ott: { alarmHookUrl: `http://127.0.0.1:${hook.addr.port}/alarm` } });
-    const response = await post(server, "/ottt?stationid=0000452891&action=sendalarm", await readFixture("ott-sendalarm.xml"));
+    const response = await post(
+      server,
+      "/ottt?stationid=0000452891&action=sendalarm",
+      await readFixture("ott-sendalarm.xml"),
+    );
     assert.equal(response.status, 200);
     await response.body?.cancel();
     const files = await filesUnder(join(server.dataDir, "ott"));
@@ -204,7 +216,10 @@ Deno.test("values API streams CSV with filters", async () => {
   const lines = (await response.text()).trimEnd().split("\r\n");
   assert.equal(lines[0], "station_id,channel_id,channel_name,unit,time,value,raw_value,error_code,error_text,file");
   assert.equal(lines.length, 3);
-  assert.match(lines[1], /^0000452891,0002,Wassertemperatur,°C,2024-03-05T10:15:00.000Z,0,0,5,Sensor getrennt,senddata\//);
+  assert.match(
+    lines[1],
+    /^0000452891,0002,Wassertemperatur,°C,2024-03-05T10:15:00.000Z,0,0,5,Sensor getrennt,senddata\//,
+  );
   const bad = await server.fetch("/api/ott/values?from=yesterday", { headers: basicAuth() });
   assert.equal(bad.status, 400);
   assert.match((await bad.json()).error, /from: not a date/);

@@ -48,7 +48,9 @@ Deno.test("kill -9 during 20 concurrent loggers loses nothing acknowledged and l
 
   for (let round = 0; round < ROUNDS; round++) {
     const server = await spawnServer(dataDir);
-    const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(join(dataDir, "certs", "dev-cert.pem"))] });
+    const client = Deno.createHttpClient({
+      caCerts: [await Deno.readTextFile(join(dataDir, "certs", "dev-cert.pem"))],
+    });
     let killed = false;
     const acknowledgedBefore = acknowledged.length;
     let firstAck: () => void;
@@ -98,7 +100,9 @@ Deno.test("kill -9 during 20 concurrent loggers loses nothing acknowledged and l
   const contents = new Set(await Promise.all(files.map((file) => Deno.readTextFile(file))));
   for (const file of files) assert.match(file, /\/ott\/senddata\//, `only complete transmissions: ${file}`);
   for (const body of contents) assert.ok(sent.has(body), "every file is exactly one complete transmission");
-  for (const item of acknowledged) assert.ok(contents.has(item.body), `acknowledged transmission on disk: ${item.station} ${item.time}`);
+  for (const item of acknowledged) {
+    assert.ok(contents.has(item.body), `acknowledged transmission on disk: ${item.station} ${item.time}`);
+  }
 
   const store = await openRecordStore(loadConfig({ overrides: { dataDir } }));
   try {

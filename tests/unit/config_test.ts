@@ -15,7 +15,10 @@ Deno.test("defaults give an embedded setup under ./data with HTTPS on 8443 and H
 Deno.test("later sources win: file < environment < flags", async () => {
   const dir = await Deno.makeTempDir();
   const file = join(dir, "fieldgate.toml");
-  await Deno.writeTextFile(file, `dataDir = "/srv/fg"\n[https]\nport = 9443\nhostname = "10.0.0.1"\n[ott]\ntempSuffix = ".part"\n`);
+  await Deno.writeTextFile(
+    file,
+    `dataDir = "/srv/fg"\n[https]\nport = 9443\nhostname = "10.0.0.1"\n[ott]\ntempSuffix = ".part"\n`,
+  );
   const config = loadConfig({
     configFile: file,
     env: { FIELDGATE_HTTPS_PORT: "9444", FIELDGATE_DATABASE_URL: "postgres://u@h/db" },

@@ -70,7 +70,11 @@ Deno.test("malformed and wrong-shape bodies are refused with a reason", () => {
     ["not xml at all", "senddata", /malformed XML|expected root/],
     ["<Other/>", "senddata", /expected root element <StationDataList>/],
     ["<StationDataList/>", "senddata", /no <StationData>/],
-    [`<StationDataList><StationData><ChannelData channelId="1"/></StationData></StationDataList>`, "senddata", /without stationId/],
+    [
+      `<StationDataList><StationData><ChannelData channelId="1"/></StationData></StationDataList>`,
+      "senddata",
+      /without stationId/,
+    ],
     [
       `<StationDataList><StationData stationId="1"><ChannelData channelId="1"><Values><VT t="yesterday">1</VT></Values></ChannelData></StationData></StationDataList>`,
       "senddata",
@@ -93,7 +97,8 @@ Deno.test("malformed and wrong-shape bodies are refused with a reason", () => {
 Deno.test("entity-expansion and external-entity XML is refused without expanding anything", () => {
   const laughs = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>
 <StationDataList><StationData stationId="&lol2;"/></StationDataList>`;
-  const external = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><AlarmMessage stationId="1">&xxe;</AlarmMessage>`;
+  const external =
+    `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><AlarmMessage stationId="1">&xxe;</AlarmMessage>`;
   for (const [xml, action] of [[laughs, "senddata"], [external, "sendalarm"]] as const) {
     const parsed = parseOttBody(action, xml);
     assert.ok(!parsed.ok);
