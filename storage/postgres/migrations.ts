@@ -1,0 +1,91 @@
+/**
+ * Versioned schema for the PostgreSQL record store. Ids compared for order
+ * use `COLLATE "C"` (bytewise, like SQLite), so both backends sort the same
+ * and the keyset pages follow the primary-key index.
+ */
+import type postgres from "postgres";
+
+/** One schema step; applied once, in version order, inside the migration transaction. */
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  up: (tx: postgres.TransactionSql) => Promise<unknown>;
+}
+
+/** Every migration, oldest first. Never edit a released one: add the next version. */
+export const MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: "ott transmissions, values, alarms and station counters",
+    up: async (tx) => {
+      await tx`
+        create table ott_transmissions (
+          id bigint generated always as identity primary key,
+          station_id text collate "C" not null,
+          action text not null check (action in ('senddata', 'sendalarm')),
+          received_at timestamptz not null,
+          file text not null unique,
+          bytes bigint not null,
+          user_name text not null,
+          remote_addr text not null,
+          parse_error text
+        )`;
+      await tx`
+        create table ott_values (
+          station_id text collate "C" not null,
+          channel_id text collate "C" not null,
+          t timestamptz not null,
+          channel_name text not null,
+          unit text not null,
+          value double precision,
+          raw_value text not null,
+          error_code text,
+          error_text text,
+          file text not null references ott_transmissions (file),
+          primary key (station_id, channel_id, t)
+        )`;
+      await tx`
+        create table ott_alarms (
+          id bigint generated always as identity primary key,
+          station_id text collate "C" not null,
+          channel_id text collate "C" not null,
+          t timestamptz,
+          type text not null,
+          message text not null,
+          received_at timestamptz not null,
+          file text not null references ott_transmissions (file)
+        )`;
+      await tx`create index ott_alarms_newest on ott_alarms (received_at desc, id desc)`;
+      await tx`
+        create table ott_stations (
+          station_id text collate "C" primary key,
+          transmissions bigint not null,
+          alarms bigint not null,
+          last_seen timestamptz not null
+        )`;
+    },
+  },
+];
+
+/** Advisory lock key serialising migrations of every fieldgate instance sharing a database. */
+const MIGRATION_LOCK_KEY = 0x6669656c64; // "field"
+
+/** Applies the missing migrations in one transaction; safe when several instances start at once. */
+export async function migrate(sql: postgres.Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    // Taken before even creating schema_migrations: concurrent `create table if not exists` can still collide.
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::bigint)`;
+    await tx`
+      create table if not exists schema_migrations (
+        version integer primary key,
+        name text not null,
+        applied_at timestamptz not null default now()
+      )`;
+    const applied = new Set((await tx`select version from schema_migrations`).map((row) => row.version));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await migration.up(tx);
+      await tx`insert into schema_migrations (version, name) values (${migration.version}, ${migration.name})`;
+    }
+  });
+}

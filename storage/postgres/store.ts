@@ -1,0 +1,240 @@
+/**
+ * PostgreSQL record store, on postgres.js. Each group-commit batch is one
+ * transaction of a few multi-row statements, sent pipelined in one round trip.
+ * Several fieldgate instances may share the database.
+ */
+import postgres from "postgres";
+import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
+import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
+import type {
+  OttRecord,
+  OttStore,
+  OttValueFilter,
+  RecordStore,
+  StationSummary,
+  StoredOttAlarm,
+  StoredOttValue,
+} from "../types.ts";
+import { migrate } from "./migrations.ts";
+
+/**
+ * Rows per multi-row insert: keeps 10-column inserts far below PostgreSQL's
+ * 65,535 bind parameters while still writing a large batch in few statements.
+ */
+const ROWS_PER_INSERT = 1_000;
+
+/** `url` without its password, safe for logs and the status page. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = "";
+    parsed.searchParams.delete("password");
+    return parsed.toString();
+  } catch {
+    return "(unparsable database URL)";
+  }
+}
+
+/**
+ * Connects to `url` and applies missing migrations. Rejects with a message
+ * naming the server (never the password) and what to check when it cannot connect.
+ */
+export async function openPostgresStore(url: string, commitOptions: GroupCommitOptions): Promise<RecordStore> {
+  const location = redactDatabaseUrl(url);
+  let sql: postgres.Sql;
+  try {
+    sql = postgres(url, { connect_timeout: 10, onnotice: () => {} });
+  } catch (error) {
+    throw connectionError(location, error);
+  }
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end({ timeout: 0 });
+    throw connectionError(location, error);
+  }
+  try {
+    await migrate(sql);
+  } catch (error) {
+    await sql.end({ timeout: 0 });
+    throw new Error(`cannot migrate the PostgreSQL database at ${location}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return new PostgresRecordStore(sql, location, commitOptions);
+}
+
+function connectionError(location: string, cause: unknown): Error {
+  return new Error(
+    `cannot connect to PostgreSQL at ${location}: ${(cause as Error).message}. ` +
+      "Check that the server is running and accepts TCP connections at that host and port, " +
+      "that the database exists, and that the user and password in the database URL (FIELDGATE_DATABASE_URL) are right.",
+    { cause },
+  );
+}
+
+class PostgresRecordStore implements RecordStore {
+  readonly backend = "postgres";
+  readonly location: string;
+  readonly ott: OttStore;
+  readonly #sql: postgres.Sql;
+  readonly #queue: GroupCommitQueue<OttRecord>;
+
+  constructor(sql: postgres.Sql, location: string, commitOptions: GroupCommitOptions) {
+    this.#sql = sql;
+    this.location = location;
+    this.#queue = new GroupCommitQueue((records) => writeOttBatch(sql, records), commitOptions);
+    this.ott = new PostgresOttStore(sql, this.#queue);
+  }
+
+  async ping(): Promise<void> {
+    await this.#sql`select 1`;
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.close();
+    await this.#sql.end({ timeout: 5 });
+  }
+}
+
+/** Commits one batch in one transaction; the statements are pipelined, not awaited one by one. */
+async function writeOttBatch(sql: postgres.Sql, records: OttRecord[]): Promise<void> {
+  const rows = ottBatchRows(records);
+  const transmissions = chunks(rows.transmissions.map((t) => ({
+    station_id: t.stationId,
+    action: t.action,
+    received_at: t.receivedAt,
+    file: t.file,
+    bytes: t.bytes,
+    user_name: t.user,
+    remote_addr: t.remoteAddr,
+    parse_error: t.parseError,
+  })));
+  const values = chunks(rows.values.map((v) => ({
+    station_id: v.stationId,
+    channel_id: v.channelId,
+    t: v.time,
+    channel_name: v.channelName,
+    unit: v.unit,
+    value: v.value,
+    raw_value: v.rawValue,
+    error_code: v.errorCode,
+    error_text: v.errorText,
+    file: v.file,
+  })));
+  const alarms = chunks(rows.alarms.map((a) => ({
+    station_id: a.stationId,
+    channel_id: a.channelId,
+    t: a.time,
+    type: a.type,
+    message: a.message,
+    received_at: a.receivedAt,
+    file: a.file,
+  })));
+  const stations = chunks(rows.stations.map((s) => ({
+    station_id: s.stationId,
+    transmissions: s.transmissions,
+    alarms: s.alarms,
+    last_seen: s.lastSeen,
+  })));
+  await sql.begin((tx) => [
+    ...transmissions.map((chunk) => tx`insert into ott_transmissions ${tx(chunk)}`),
+    ...values.map((chunk) =>
+      tx`insert into ott_values ${tx(chunk)}
+        on conflict (station_id, channel_id, t) do update set
+          channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
+          raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,
+          file = excluded.file`
+    ),
+    ...alarms.map((chunk) => tx`insert into ott_alarms ${tx(chunk)}`),
+    ...stations.map((chunk) =>
+      tx`insert into ott_stations ${tx(chunk)}
+        on conflict (station_id) do update set
+          transmissions = ott_stations.transmissions + excluded.transmissions,
+          alarms = ott_stations.alarms + excluded.alarms,
+          last_seen = greatest(ott_stations.last_seen, excluded.last_seen)`
+    ),
+  ]);
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += ROWS_PER_INSERT) {
+    result.push(items.slice(start, start + ROWS_PER_INSERT));
+  }
+  return result;
+}
+
+class PostgresOttStore implements OttStore {
+  readonly #sql: postgres.Sql;
+  readonly #queue: GroupCommitQueue<OttRecord>;
+
+  constructor(sql: postgres.Sql, queue: GroupCommitQueue<OttRecord>) {
+    this.#sql = sql;
+    this.#queue = queue;
+  }
+
+  record(record: OttRecord): Promise<void> {
+    return this.#queue.enqueue(record);
+  }
+
+  values(filter: OttValueFilter): AsyncIterable<StoredOttValue> {
+    return pagedValues(filter, (after, limit) => this.#valuePage(filter, after, limit));
+  }
+
+  async stations(): Promise<StationSummary[]> {
+    const rows = await this.#sql`
+      select station_id, transmissions, alarms, last_seen from ott_stations order by last_seen desc, station_id`;
+    return rows.map((row) => ({
+      stationId: row.station_id,
+      transmissions: Number(row.transmissions),
+      alarms: Number(row.alarms),
+      lastSeen: row.last_seen,
+    }));
+  }
+
+  async recentAlarms(limit: number): Promise<StoredOttAlarm[]> {
+    checkLimit(limit);
+    const rows = await this.#sql`
+      select station_id, channel_id, t, type, message, received_at, file
+      from ott_alarms order by received_at desc, id desc limit ${limit}`;
+    return rows.map((row) => ({
+      stationId: row.station_id,
+      channelId: row.channel_id,
+      time: row.t,
+      type: row.type,
+      message: row.message,
+      receivedAt: row.received_at,
+      file: row.file,
+    }));
+  }
+
+  async #valuePage(filter: OttValueFilter, after: ValueKey | undefined, limit: number): Promise<StoredOttValue[]> {
+    const sql = this.#sql;
+    const rows = await sql`
+      select station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file
+      from ott_values
+      where true
+        ${filter.stationId !== undefined ? sql`and station_id = ${filter.stationId}` : sql``}
+        ${filter.channelId !== undefined ? sql`and channel_id = ${filter.channelId}` : sql``}
+        ${filter.from !== undefined ? sql`and t >= ${filter.from}` : sql``}
+        ${filter.to !== undefined ? sql`and t < ${filter.to}` : sql``}
+        ${
+      after ? sql`and (station_id, channel_id, t) > (${after.stationId}, ${after.channelId}, ${after.time})` : sql``
+    }
+      order by station_id, channel_id, t
+      limit ${limit}`;
+    return rows.map((row) => ({
+      stationId: row.station_id,
+      channelId: row.channel_id,
+      time: row.t,
+      channelName: row.channel_name,
+      unit: row.unit,
+      value: row.value,
+      rawValue: row.raw_value,
+      errorCode: row.error_code,
+      errorText: row.error_text,
+      file: row.file,
+    }));
+  }
+}

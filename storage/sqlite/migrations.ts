@@ -1,0 +1,105 @@
+/**
+ * Versioned schema for the SQLite record store. Times are integer
+ * milliseconds since the epoch (UTC); text compares bytewise (BINARY), the
+ * same order as PostgreSQL's `COLLATE "C"` columns.
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+/** One schema step; applied once, in version order, inside the migration transaction. */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  up: (db: DatabaseSync) => void;
+}
+
+/** Every migration, oldest first. Never edit a released one: add the next version. */
+export const MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: "ott transmissions, values, alarms and station counters",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE ott_transmissions (
+          id INTEGER PRIMARY KEY,
+          station_id TEXT NOT NULL,
+          action TEXT NOT NULL CHECK (action IN ('senddata', 'sendalarm')),
+          received_at INTEGER NOT NULL,
+          file TEXT NOT NULL UNIQUE,
+          bytes INTEGER NOT NULL,
+          user_name TEXT NOT NULL,
+          remote_addr TEXT NOT NULL,
+          parse_error TEXT
+        ) STRICT;
+
+        CREATE TABLE ott_values (
+          station_id TEXT NOT NULL,
+          channel_id TEXT NOT NULL,
+          t INTEGER NOT NULL,
+          channel_name TEXT NOT NULL,
+          unit TEXT NOT NULL,
+          value REAL,
+          raw_value TEXT NOT NULL,
+          error_code TEXT,
+          error_text TEXT,
+          file TEXT NOT NULL REFERENCES ott_transmissions (file),
+          PRIMARY KEY (station_id, channel_id, t)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE ott_alarms (
+          id INTEGER PRIMARY KEY,
+          station_id TEXT NOT NULL,
+          channel_id TEXT NOT NULL,
+          t INTEGER,
+          type TEXT NOT NULL,
+          message TEXT NOT NULL,
+          received_at INTEGER NOT NULL,
+          file TEXT NOT NULL REFERENCES ott_transmissions (file)
+        ) STRICT;
+        CREATE INDEX ott_alarms_newest ON ott_alarms (received_at DESC, id DESC);
+
+        CREATE TABLE ott_stations (
+          station_id TEXT PRIMARY KEY,
+          transmissions INTEGER NOT NULL,
+          alarms INTEGER NOT NULL,
+          last_seen INTEGER NOT NULL
+        ) STRICT;
+      `),
+  },
+];
+
+/**
+ * Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up
+ * front (waiting up to busy_timeout), so a transaction never fails halfway
+ * because another process started writing first.
+ */
+export function immediateTransaction<R>(db: DatabaseSync, work: () => R): R {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** Applies the missing migrations in one transaction; safe when several processes open the file at once. */
+export function migrate(db: DatabaseSync): void {
+  immediateTransaction(db, () => {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at INTEGER NOT NULL
+      ) STRICT
+    `);
+    const applied = new Set(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version));
+    const markApplied = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      migration.up(db);
+      markApplied.run(migration.version, migration.name, Date.now());
+    }
+  });
+}

@@ -1,0 +1,250 @@
+/**
+ * SQLite record store (the embedded default), on `node:sqlite`.
+ *
+ * One connection writes, through the group-commit queue: each batch is one
+ * `BEGIN IMMEDIATE … COMMIT` and so one WAL fsync. A second connection serves
+ * queries; in WAL mode readers and the writer never block each other.
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { resolve } from "node:path";
+import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
+import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
+import type {
+  OttRecord,
+  OttStore,
+  OttValueFilter,
+  RecordStore,
+  StationSummary,
+  StoredOttAlarm,
+  StoredOttValue,
+} from "../types.ts";
+import { immediateTransaction, migrate } from "./migrations.ts";
+
+/** How long a connection waits for another process's lock before failing. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** Opens (creating and migrating if needed) the SQLite database at `path`. */
+export function openSqliteStore(path: string, commitOptions: GroupCommitOptions): Promise<RecordStore> {
+  const location = resolve(path);
+  let writer: DatabaseSync | undefined;
+  let reader: DatabaseSync | undefined;
+  try {
+    writer = openConnection(location);
+    // WAL lets the reader work during commits; FULL fsyncs the WAL at every commit, so an
+    // acknowledged write survives power loss, not just a crash of this process.
+    const { journal_mode: mode } = writer.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
+    if (mode !== "wal") {
+      throw new Error(`write-ahead logging unavailable (journal_mode stayed ${mode}); use a local filesystem`);
+    }
+    writer.exec("PRAGMA synchronous = FULL");
+    migrate(writer);
+    reader = openConnection(location);
+    reader.exec("PRAGMA query_only = ON");
+    return Promise.resolve(new SqliteRecordStore(location, writer, reader, commitOptions));
+  } catch (error) {
+    reader?.close();
+    writer?.close();
+    return Promise.reject(
+      new Error(`cannot open SQLite database ${location}: ${(error as Error).message}`, { cause: error }),
+    );
+  }
+}
+
+function openConnection(location: string): DatabaseSync {
+  const db = new DatabaseSync(location);
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+
+class SqliteRecordStore implements RecordStore {
+  readonly backend = "sqlite";
+  readonly location: string;
+  readonly ott: OttStore;
+  readonly #writer: DatabaseSync;
+  readonly #reader: DatabaseSync;
+  readonly #queue: GroupCommitQueue<OttRecord>;
+  #closed = false;
+
+  constructor(location: string, writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
+    this.location = location;
+    this.#writer = writer;
+    this.#reader = reader;
+    const writeBatch = ottBatchWriter(writer);
+    this.#queue = new GroupCommitQueue((records) => Promise.try(() => writeBatch(records)), commitOptions);
+    this.ott = new SqliteOttStore(this.#queue, reader);
+  }
+
+  ping(): Promise<void> {
+    return Promise.try(() => {
+      this.#reader.prepare("SELECT 1").get();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reader.close();
+    this.#writer.close();
+  }
+}
+
+/** Prepares the write statements once and returns the function that commits one batch. */
+function ottBatchWriter(db: DatabaseSync): (records: OttRecord[]) => void {
+  const insertTransmission = db.prepare(`
+    INSERT INTO ott_transmissions (station_id, action, received_at, file, bytes, user_name, remote_addr, parse_error)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const upsertValue = db.prepare(`
+    INSERT INTO ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (station_id, channel_id, t) DO UPDATE SET
+      channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
+      raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,
+      file = excluded.file`);
+  const insertAlarm = db.prepare(`
+    INSERT INTO ott_alarms (station_id, channel_id, t, type, message, received_at, file)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const countStation = db.prepare(`
+    INSERT INTO ott_stations (station_id, transmissions, alarms, last_seen) VALUES (?, ?, ?, ?)
+    ON CONFLICT (station_id) DO UPDATE SET
+      transmissions = transmissions + excluded.transmissions,
+      alarms = alarms + excluded.alarms,
+      last_seen = max(last_seen, excluded.last_seen)`);
+
+  return (records) => {
+    const rows = ottBatchRows(records);
+    immediateTransaction(db, () => {
+      for (const t of rows.transmissions) {
+        insertTransmission.run(
+          t.stationId,
+          t.action,
+          t.receivedAt.getTime(),
+          t.file,
+          t.bytes,
+          t.user,
+          t.remoteAddr,
+          t.parseError,
+        );
+      }
+      for (const v of rows.values) {
+        upsertValue.run(
+          v.stationId,
+          v.channelId,
+          v.time.getTime(),
+          v.channelName,
+          v.unit,
+          v.value,
+          v.rawValue,
+          v.errorCode,
+          v.errorText,
+          v.file,
+        );
+      }
+      for (const a of rows.alarms) {
+        insertAlarm.run(
+          a.stationId,
+          a.channelId,
+          a.time?.getTime() ?? null,
+          a.type,
+          a.message,
+          a.receivedAt.getTime(),
+          a.file,
+        );
+      }
+      for (const s of rows.stations) {
+        countStation.run(s.stationId, s.transmissions, s.alarms, s.lastSeen.getTime());
+      }
+    });
+  };
+}
+
+type Row = Record<string, SQLInputValue>;
+
+class SqliteOttStore implements OttStore {
+  readonly #queue: GroupCommitQueue<OttRecord>;
+  readonly #reader: DatabaseSync;
+  /** Value queries differ only by which filters are set, so a handful of statements cover all. */
+  readonly #valueQueries = new Map<string, StatementSync>();
+  readonly #stations: StatementSync;
+  readonly #recentAlarms: StatementSync;
+
+  constructor(queue: GroupCommitQueue<OttRecord>, reader: DatabaseSync) {
+    this.#queue = queue;
+    this.#reader = reader;
+    this.#stations = reader.prepare(`
+      SELECT station_id, transmissions, alarms, last_seen FROM ott_stations ORDER BY last_seen DESC, station_id`);
+    this.#recentAlarms = reader.prepare(`
+      SELECT station_id, channel_id, t, type, message, received_at, file
+      FROM ott_alarms ORDER BY received_at DESC, id DESC LIMIT ?`);
+  }
+
+  record(record: OttRecord): Promise<void> {
+    return this.#queue.enqueue(record);
+  }
+
+  values(filter: OttValueFilter): AsyncIterable<StoredOttValue> {
+    return pagedValues(filter, (after, limit) => Promise.try(() => this.#valuePage(filter, after, limit)));
+  }
+
+  stations(): Promise<StationSummary[]> {
+    return Promise.try(() =>
+      (this.#stations.all() as Row[]).map((row) => ({
+        stationId: row.station_id as string,
+        transmissions: row.transmissions as number,
+        alarms: row.alarms as number,
+        lastSeen: new Date(row.last_seen as number),
+      }))
+    );
+  }
+
+  recentAlarms(limit: number): Promise<StoredOttAlarm[]> {
+    return Promise.try(() => {
+      checkLimit(limit);
+      return (this.#recentAlarms.all(limit) as Row[]).map((row) => ({
+        stationId: row.station_id as string,
+        channelId: row.channel_id as string,
+        time: row.t === null ? null : new Date(row.t as number),
+        type: row.type as string,
+        message: row.message as string,
+        receivedAt: new Date(row.received_at as number),
+        file: row.file as string,
+      }));
+    });
+  }
+
+  #valuePage(filter: OttValueFilter, after: ValueKey | undefined, limit: number): StoredOttValue[] {
+    const conditions: string[] = [];
+    const params: SQLInputValue[] = [];
+    const where = (condition: string, ...values: SQLInputValue[]) => {
+      conditions.push(condition);
+      params.push(...values);
+    };
+    if (filter.stationId !== undefined) where("station_id = ?", filter.stationId);
+    if (filter.channelId !== undefined) where("channel_id = ?", filter.channelId);
+    if (filter.from !== undefined) where("t >= ?", filter.from.getTime());
+    if (filter.to !== undefined) where("t < ?", filter.to.getTime());
+    if (after) where("(station_id, channel_id, t) > (?, ?, ?)", after.stationId, after.channelId, after.time.getTime());
+    const sql = `
+      SELECT station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file
+      FROM ott_values ${conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""}
+      ORDER BY station_id, channel_id, t LIMIT ?`;
+    let statement = this.#valueQueries.get(sql);
+    if (!statement) {
+      statement = this.#reader.prepare(sql);
+      this.#valueQueries.set(sql, statement);
+    }
+    return (statement.all(...params, limit) as Row[]).map((row) => ({
+      stationId: row.station_id as string,
+      channelId: row.channel_id as string,
+      time: new Date(row.t as number),
+      channelName: row.channel_name as string,
+      unit: row.unit as string,
+      value: row.value as number | null,
+      rawValue: row.raw_value as string,
+      errorCode: row.error_code as string | null,
+      errorText: row.error_text as string | null,
+      file: row.file as string,
+    }));
+  }
+}
