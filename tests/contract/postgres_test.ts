@@ -1,92 +1,12 @@
-/**
- * The contract against a real PostgreSQL server. Every case creates its own
- * uniquely named database and drops it afterwards. An unreachable server is a
- * failure, never a skip: CI must not go green without PostgreSQL.
- */
-import postgres from "postgres";
-import { openPostgresStore, redactDatabaseUrl } from "../../storage/postgres/store.ts";
+/** The contract against a real PostgreSQL server, one fresh database per case. */
+import { openPostgresStore } from "../../storage/postgres/store.ts";
+import { createTestDatabase } from "../helpers/postgres.ts";
 import { ottStoreContract } from "./ott_store_contract.ts";
 
-const ADMIN_URL = Deno.env.get("FIELDGATE_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
-
 ottStoreContract("postgres", async () => {
-  const admin = await connectAdmin();
-  const name = `fieldgate_test_${crypto.randomUUID().replaceAll("-", "")}`;
-  try {
-    await admin`create database ${admin(name)}`;
-  } catch (error) {
-    await admin.end();
-    throw error;
-  }
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await createTestDatabase();
   return {
-    open: (commit) => openPostgresStore(url.toString(), commit),
-    cleanup: async () => {
-      try {
-        await admin`drop database if exists ${admin(name)} with (force)`;
-      } finally {
-        await admin.end();
-      }
-    },
+    open: (commit) => openPostgresStore(database.url, commit),
+    cleanup: database.drop,
   };
 });
-
-let serverReady: Promise<void> | undefined;
-
-/** An admin connection to the test server; the first call starts the local cluster if it does not answer. */
-async function connectAdmin(): Promise<postgres.Sql> {
-  // Settled once per file, so after one clear failure the remaining cases fail at once.
-  serverReady ??= waitForServer();
-  await serverReady;
-  return await tryConnect();
-}
-
-async function waitForServer(): Promise<void> {
-  let failure = await pingServer();
-  if (!failure) return;
-  await startLocalCluster();
-  for (const deadline = Date.now() + 10_000; failure && Date.now() < deadline;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    failure = await pingServer();
-  }
-  if (failure) {
-    throw new Error(
-      `PostgreSQL at ${redactDatabaseUrl(ADMIN_URL)} is unreachable (${failure.message}) even after trying to ` +
-        "start the local cluster. Start PostgreSQL or point FIELDGATE_TEST_PG_URL at a server where this user " +
-        "may CREATE DATABASE; these tests never skip.",
-      { cause: failure },
-    );
-  }
-}
-
-/** Undefined when the server answers, otherwise why it did not. */
-async function pingServer(): Promise<Error | undefined> {
-  try {
-    await (await tryConnect()).end();
-  } catch (error) {
-    return error as Error;
-  }
-}
-
-async function tryConnect(): Promise<postgres.Sql> {
-  const sql = postgres(ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
-  try {
-    await sql`select 1`;
-    return sql;
-  } catch (error) {
-    await sql.end({ timeout: 0 });
-    throw error;
-  }
-}
-
-async function startLocalCluster(): Promise<void> {
-  const script = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
-  try {
-    // stderr is merged into stdout so the log keeps pg_ctlcluster's messages in order.
-    const { code, stdout } = await new Deno.Command("sh", { args: ["-c", `${script} 2>&1`], stdout: "piped" }).output();
-    if (code !== 0) console.error(`${script} exited with ${code}: ${new TextDecoder().decode(stdout).trim()}`);
-  } catch (error) {
-    console.error(`could not run ${script}: ${(error as Error).message}`);
-  }
-}
