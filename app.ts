@@ -11,6 +11,8 @@ import type { Config } from "./config.ts";
 import { alarmHook } from "./routes/alarm_hook.ts";
 import { ottRoutes } from "./routes/ott.ts";
 import { ottValueRoutes } from "./routes/ott_values.ts";
+import { meterRoutes } from "./routes/meters.ts";
+import { bearerOrGuard } from "./auth/token.ts";
 import { requestLog } from "./routes/request_log.ts";
 import { statusRoutes, type StatusSources } from "./routes/status.ts";
 import type { FileBlobStore } from "./storage/blob_fs.ts";
@@ -44,6 +46,7 @@ export function createApp(deps: AppDependencies): Hono {
     }),
   );
   app.route("/", ottValueRoutes(deps.records.ott, guard));
+  app.route("/", meterRoutes(deps.records, guard, bearerOrGuard(deps.config.confo.apiToken, guard)));
   app.route("/", statusRoutes({ ...deps.status, records: deps.records, dataDir: deps.config.dataDir }, guard));
   app.notFound((c) => c.text(`no such route: ${c.req.method} ${c.req.path}\n`, 404));
   app.onError((error, c) => {

@@ -21,6 +21,8 @@ interface OptionSpec {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const positiveNumber = z.coerce.number().positive();
+const tcpMode = z.enum(["tls", "proxy"]);
 const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"])]).transform(
   (value) => value === true || value === "true" || value === "1",
 );
@@ -56,6 +58,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "PEM certificate chain, leaf first; empty = dev certificate under <dataDir>/certs",
   },
   { key: "tls.keyFile", schema: z.string(), default: "", help: "PEM private key for tls.certFile" },
+  {
+    key: "tls.reloadCheckSeconds",
+    schema: positiveNumber,
+    default: 60,
+    help: "How often to look for a renewed certificate on disk (picked up without dropping connections)",
+  },
   {
     key: "tls.devHostnames",
     schema: z.string(),
@@ -93,6 +101,66 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "",
     help: "URL to POST a JSON notice to after an alarm is stored; empty = none",
   },
+  { key: "meter.enabled", schema: bool, default: true, help: "Listen for CC3220S meter packets" },
+  { key: "meter.hostname", schema: z.string().min(1), default: "0.0.0.0", help: "Meter socket bind address" },
+  { key: "meter.port", schema: port, default: 38981, help: "Meter socket port (0 = any free port)" },
+  {
+    key: "meter.mode",
+    schema: tcpMode,
+    default: "tls",
+    help: "tls, or proxy: plain TCP behind a TLS terminator sending a PROXY v1/v2 header",
+  },
+  {
+    key: "meter.unknownPub",
+    schema: z.enum(["register", "reject"]),
+    default: "register",
+    help: "Packet from an unknown pub id: register the pub, or reply with an error line",
+  },
+  {
+    key: "confo.enabled",
+    schema: bool,
+    default: true,
+    help: "Listen for cloud confirmations from provisioned devices",
+  },
+  { key: "confo.hostname", schema: z.string().min(1), default: "0.0.0.0", help: "Confo socket bind address" },
+  { key: "confo.port", schema: port, default: 38979, help: "Confo socket port (0 = any free port)" },
+  { key: "confo.mode", schema: tcpMode, default: "tls", help: "tls, or proxy (as meter.mode)" },
+  {
+    key: "confo.apiToken",
+    schema: z.string(),
+    default: "",
+    help: "Bearer token the provisioning app may use for /api/confo (besides basic auth); empty = none",
+  },
+  {
+    key: "tcp.maxLineBytes",
+    schema: positiveInt,
+    default: 4096,
+    help: "Longest packet line on the device sockets; longer → error line and close",
+  },
+  {
+    key: "tcp.idleTimeoutSeconds",
+    schema: positiveNumber,
+    default: 300,
+    help: "Close a device connection silent this long",
+  },
+  {
+    key: "tcp.handshakeTimeoutSeconds",
+    schema: positiveNumber,
+    default: 10,
+    help: "Close a device connection whose TLS handshake (or PROXY header) takes longer",
+  },
+  {
+    key: "tcp.maxConnections",
+    schema: positiveInt,
+    default: 20000,
+    help: "Most device connections per listener; more are refused",
+  },
+  {
+    key: "tcp.maxConnectionsPerIp",
+    schema: positiveInt,
+    default: 1000,
+    help: "Most device connections from one client address per listener",
+  },
   {
     key: "commit.maxDelayMs",
     schema: z.coerce.number().min(0).max(1000),
@@ -114,15 +182,35 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** One device socket: where it listens and whether TLS ends here or at a terminator in front. */
+export interface TcpListenerConfig {
+  enabled: boolean;
+  hostname: string;
+  port: number;
+  mode: "tls" | "proxy";
+}
+
+/** Limits shared by the device sockets. */
+export interface TcpLimits {
+  maxLineBytes: number;
+  idleTimeoutSeconds: number;
+  handshakeTimeoutSeconds: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+}
+
 /** The resolved configuration every part of fieldgate receives. */
 export interface Config {
   dataDir: string;
   databaseUrl: string;
   http: { hostname: string; port: number; enabled: boolean };
   https: { hostname: string; port: number };
-  tls: { certFile: string; keyFile: string; devHostnames: string };
+  tls: { certFile: string; keyFile: string; reloadCheckSeconds: number; devHostnames: string };
   auth: { usersFile: string; maxFailures: number; lockoutSeconds: number };
   ott: { maxBodyBytes: number; tempSuffix: string; alarmHookUrl: string };
+  meter: TcpListenerConfig & { unknownPub: "register" | "reject" };
+  confo: TcpListenerConfig & { apiToken: string };
+  tcp: TcpLimits;
   commit: { maxDelayMs: number; maxBatch: number };
   log: { level: "debug" | "info" | "warning" | "error"; format: "text" | "json" };
 }

@@ -1,7 +1,8 @@
 /**
  * Starting and stopping fieldgate: data directory, certificate, storage,
- * users, then the HTTPS (and localhost HTTP) listeners. Used by main.ts and
- * by the integration tests, which start real servers on free ports.
+ * users, then the HTTPS (and localhost HTTP) listeners and the device sockets.
+ * Used by main.ts and by the integration tests, which start real servers on
+ * free ports.
  */
 import { getLogger } from "@logtape/logtape";
 import { join, resolve } from "node:path";
@@ -9,20 +10,27 @@ import { createApp } from "./app.ts";
 import { LoginBackoff } from "./auth/backoff.ts";
 import { UsersFile } from "./auth/users_file.ts";
 import { ensureDevCertificate } from "./certs/dev_cert.ts";
-import { loadTlsMaterial, type TlsMaterial } from "./certs/tls.ts";
-import type { Config } from "./config.ts";
+import { watchCertificate } from "./certs/reloader.ts";
+import { loadTlsMaterial } from "./certs/tls.ts";
+import type { Config, TcpListenerConfig } from "./config.ts";
 import { FileBlobStore } from "./storage/blob_fs.ts";
 import { openRecordStore } from "./storage/open.ts";
 import type { RecordStore } from "./storage/types.ts";
+import { confoHandler } from "./tcp/confo.ts";
+import { type ConnectionHandler, listenDevices } from "./tcp/listener.ts";
+import { meterHandler } from "./tcp/meter.ts";
 import { VERSION } from "./version.ts";
 
 const log = getLogger(["fieldgate"]);
 
-/** A started fieldgate; `close()` drains requests and closes storage. */
+/** A started fieldgate; `close()` drains requests and connections, then closes storage. */
 export interface RunningServer {
   httpsUrl: string;
   /** Null when plain HTTP is disabled. */
   httpUrl: string | null;
+  /** Actual ports of the device sockets; null when disabled. */
+  meterPort: number | null;
+  confoPort: number | null;
   records: RecordStore;
   close(): Promise<void>;
 }
@@ -31,7 +39,8 @@ export interface RunningServer {
 export async function startFieldgate(config: Config): Promise<RunningServer> {
   const dataDir = resolve(config.dataDir);
   await Deno.mkdir(dataDir, { recursive: true });
-  const tls = await loadCertificate(config, dataDir);
+  const certificateFiles = await certificatePaths(config, dataDir);
+  let tls = await loadTlsMaterial(certificateFiles.certFile, certificateFiles.keyFile);
   const records = await openRecordStore(config);
   log.info("storage: {backend} at {location}", { backend: records.backend, location: records.location });
 
@@ -52,71 +61,106 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     status: { startedAt: new Date(), version: VERSION, certificate: () => tls },
   });
 
-  const https = serve({
-    hostname: config.https.hostname,
-    port: config.https.port,
-    cert: tls.cert,
-    key: tls.key,
-  }, app.fetch);
+  // SO_REUSEPORT lets a renewed certificate take over the port without a gap, but would also let a
+  // second fieldgate share it silently: refuse a port that is already taken first.
+  assertPortFree(config.https.hostname, config.https.port);
+  const httpsOptions = { hostname: config.https.hostname, port: config.https.port, reusePort: true };
+  let https = serve({ ...httpsOptions, cert: tls.cert, key: tls.key }, app.fetch);
   const http = config.http.enabled
     ? serve({ hostname: config.http.hostname, port: config.http.port }, app.fetch)
     : null;
   const httpsUrl = `https://${urlHost(config.https.hostname)}:${https.addr.port}`;
   const httpUrl = http ? `http://${urlHost(config.http.hostname)}:${http.addr.port}` : null;
+
+  const devices = async (name: string, listener: TcpListenerConfig, handler: ConnectionHandler) =>
+    listener.enabled ? await listenDevices({ name, ...listener, limits: config.tcp, tls }, handler) : null;
+  const meter = await devices(
+    "meter",
+    config.meter,
+    meterHandler({ store: records.meters, unknownPub: config.meter.unknownPub }),
+  );
+  const confo = await devices("confo", config.confo, confoHandler(records.confo));
+
+  const watch = watchCertificate(certificateFiles, config.tls.reloadCheckSeconds * 1000, async (renewed) => {
+    // New HTTPS listener on the same port first (SO_REUSEPORT), then drain the old one.
+    const previous = https;
+    https = serve({ ...httpsOptions, port: previous.addr.port, cert: renewed.cert, key: renewed.key }, app.fetch);
+    await Promise.all([previous.shutdown(), meter?.reloadCertificate(renewed), confo?.reloadCertificate(renewed)]);
+    tls = renewed;
+  });
+
   log.info("fieldgate {version} listening on {urls}", {
     version: VERSION,
     urls: [httpsUrl, httpUrl].filter(Boolean).join(" and "),
     httpsPort: https.addr.port,
     httpPort: http?.addr.port ?? null,
-  });
-  log.info("OTT transmissions are stored under {path}; users file {usersFile}", {
-    path: ottFiles.root,
-    usersFile: config.auth.usersFile,
+    meterPort: meter?.port ?? null,
+    confoPort: confo?.port ?? null,
   });
   log.info(
-    "next: add a logger account with `deno task user add dl001`, then POST to {url}/ottt?stationid=…&action=senddata",
+    "OTT transmissions are stored under {path}; users file {usersFile}; meter socket {meter}, confo socket {confo}",
     {
-      url: httpsUrl,
+      path: ottFiles.root,
+      usersFile: config.auth.usersFile,
+      meter: meter ? `${config.meter.mode} ${config.meter.hostname}:${meter.port}` : "off",
+      confo: confo ? `${config.confo.mode} ${config.confo.hostname}:${confo.port}` : "off",
     },
   );
+  if ((await users.list()).length === 0) {
+    log.warn(
+      "no users yet: add a logger account with `deno task user add dl001`, then POST to {url}/ottt?stationid=…&action=senddata",
+      { url: httpsUrl },
+    );
+  }
 
   return {
     httpsUrl,
     httpUrl,
+    meterPort: meter?.port ?? null,
+    confoPort: confo?.port ?? null,
     records,
     async close() {
-      await Promise.all([https.shutdown(), http?.shutdown()]);
+      watch.stop();
+      await Promise.all([https.shutdown(), http?.shutdown(), meter?.close(), confo?.close()]);
       await records.close();
     },
   };
 }
 
-async function loadCertificate(config: Config, dataDir: string): Promise<TlsMaterial> {
-  if (config.tls.certFile !== "") return await loadTlsMaterial(config.tls.certFile, config.tls.keyFile);
+/** The configured certificate, or the dev certificate (generated when needed). */
+async function certificatePaths(config: Config, dataDir: string): Promise<{ certFile: string; keyFile: string }> {
+  if (config.tls.certFile !== "") return { certFile: config.tls.certFile, keyFile: config.tls.keyFile };
   const hostnames = config.tls.devHostnames.split(",").map((name) => name.trim()).filter(Boolean);
   const dev = await ensureDevCertificate(join(dataDir, "certs"), hostnames);
   if (dev.generated) {
     log.warn(
       "generated a self-signed development certificate {certFile} for {hostnames}; " +
         "devices will not trust it: set tls.certFile/tls.keyFile for production",
-      {
-        certFile: dev.certFile,
-        hostnames: hostnames.join(", "),
-      },
+      { certFile: dev.certFile, hostnames: hostnames.join(", ") },
     );
   }
-  return await loadTlsMaterial(dev.certFile, dev.keyFile);
+  return dev;
 }
 
 /** Binds a listener; Deno.serve binds synchronously, so a taken port fails here with a clear message. */
 function serve(
-  options: { hostname: string; port: number; cert?: string; key?: string },
+  options: { hostname: string; port: number; cert?: string; key?: string; reusePort?: boolean },
   handler: Deno.ServeHandler,
 ): Deno.HttpServer<Deno.NetAddr> {
   try {
     return Deno.serve({ ...options, onListen: () => {} }, handler);
   } catch (error) {
     throw new Error(`cannot listen on ${options.hostname}:${options.port}: ${(error as Error).message}`);
+  }
+}
+
+/** Throws the usual "address in use" error when another process listens on the port. */
+export function assertPortFree(hostname: string, port: number): void {
+  if (port === 0) return;
+  try {
+    Deno.listen({ hostname, port }).close();
+  } catch (error) {
+    throw new Error(`cannot listen on ${hostname}:${port}: ${(error as Error).message}`);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { statfs } from "node:fs/promises";
-import type { RecordStore, StationSummary, StoredOttAlarm } from "../storage/types.ts";
+import type { MeterSummary, RecordStore, StationSummary, StoredOttAlarm } from "../storage/types.ts";
 import { renderStatusPage } from "./status_page.ts";
 
 /** Where the status numbers come from. */
@@ -28,6 +28,12 @@ export interface StatusReport {
   disk: { path: string; freeBytes: number; totalBytes: number };
   certificate: { subject: string; notAfter: string; daysLeft: number };
   stations: (Omit<StationSummary, "lastSeen"> & { lastSeen: string })[];
+  meters: {
+    pubId: number;
+    deviceName: string | null;
+    readings: number;
+    latest: { createdAt: string; savedAt: string; voltage: number; frequency: number; protected: boolean } | null;
+  }[];
   recentAlarms: (Omit<StoredOttAlarm, "time" | "receivedAt"> & { time: string | null; receivedAt: string })[];
 }
 
@@ -37,9 +43,14 @@ export async function collectStatus(sources: StatusSources): Promise<StatusRepor
   let storageError: string | null = null;
   let stations: StationSummary[] = [];
   let alarms: StoredOttAlarm[] = [];
+  let meters: MeterSummary[] = [];
   try {
     await sources.records.ping();
-    [stations, alarms] = await Promise.all([sources.records.ott.stations(), sources.records.ott.recentAlarms(20)]);
+    [stations, alarms, meters] = await Promise.all([
+      sources.records.ott.stations(),
+      sources.records.ott.recentAlarms(20),
+      sources.records.meters.meters(),
+    ]);
   } catch (error) {
     storageError = (error as Error).message;
   }
@@ -63,6 +74,18 @@ export async function collectStatus(sources: StatusSources): Promise<StatusRepor
       daysLeft: Math.floor((certificate.notAfter.getTime() - now) / 86_400_000),
     },
     stations: stations.map((station) => ({ ...station, lastSeen: station.lastSeen.toISOString() })),
+    meters: meters.map((meter) => ({
+      pubId: meter.pubId,
+      deviceName: meter.deviceName,
+      readings: meter.readings,
+      latest: meter.latest && {
+        createdAt: meter.latest.createdAt.toISOString(),
+        savedAt: meter.latest.savedAt.toISOString(),
+        voltage: meter.latest.voltage,
+        frequency: meter.latest.frequency,
+        protected: meter.latest.protected,
+      },
+    })),
     recentAlarms: alarms.map((alarm) => ({
       ...alarm,
       time: alarm.time?.toISOString() ?? null,

@@ -10,6 +10,9 @@ import type {
   StoredOttAlarm,
   StoredOttValue,
 } from "./types.ts";
+import { pagedRows } from "./paging.ts";
+
+export { checkLimit } from "./paging.ts";
 
 /** Rows one batch of records writes, in the order a transaction should write them. */
 export interface OttBatchRows {
@@ -65,37 +68,16 @@ export function ottBatchRows(records: readonly OttRecord[]): OttBatchRows {
 /** Where a page of values ends; the next page starts strictly after it. */
 export type ValueKey = Pick<StoredOttValue, "stationId" | "channelId" | "time">;
 
-/** Rows per keyset page: small enough to bound memory, large enough to amortise a round trip. */
-export const VALUE_PAGE_SIZE = 1_000;
-
 /**
  * Streams values through `fetchPage`, which must return at most `limit` rows
  * matching `filter`, ordered by station, channel and time, and (when `after`
- * is given) strictly after that key. Each page is its own short query, so no
- * transaction stays open while the consumer is slow.
+ * is given) strictly after that key.
  */
-export async function* pagedValues(
+export function pagedValues(
   filter: OttValueFilter,
   fetchPage: (after: ValueKey | undefined, limit: number) => Promise<StoredOttValue[]>,
 ): AsyncGenerator<StoredOttValue> {
-  if (filter.limit !== undefined) checkLimit(filter.limit);
-  let remaining = filter.limit ?? Infinity;
-  let after: ValueKey | undefined;
-  while (remaining > 0) {
-    const pageSize = Math.min(VALUE_PAGE_SIZE, remaining);
-    const page = await fetchPage(after, pageSize);
-    yield* page;
-    if (page.length < pageSize) return;
-    remaining -= page.length;
-    after = page[page.length - 1];
-  }
-}
-
-/** Throws unless `limit` is a whole number ≥ 0 (SQLite would read a negative LIMIT as "no limit"). */
-export function checkLimit(limit: number): void {
-  if (!(Number.isInteger(limit) && limit >= 0)) {
-    throw new RangeError(`limit must be a whole number of 0 or more, got ${limit}`);
-  }
+  return pagedRows(filter.limit, fetchPage);
 }
 
 function compareValueKeys(a: ValueKey, b: ValueKey): number {

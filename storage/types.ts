@@ -98,6 +98,122 @@ export interface OttStore {
   recentAlarms(limit: number): Promise<StoredOttAlarm[]>;
 }
 
+/** One reading from a CC3220S power meter (seed 004 packet), validated. */
+export interface MeterReading {
+  /** The publishing device (`pub.pub_id`). */
+  pubId: number;
+  /** The packet's timestamp, or the receipt time when the packet had none. */
+  createdAt: Date;
+  /** When fieldgate received it. */
+  savedAt: Date;
+  voltage: number;
+  frequency: number;
+  /** The packet's `status` flag, stored as `protected` like the original. */
+  protected: boolean;
+}
+
+/** A stored reading with its serial id. */
+export interface StoredMeterReading extends MeterReading {
+  id: number;
+}
+
+/** A meter and its newest reading, for the list API and the status page. */
+export interface MeterSummary {
+  pubId: number;
+  deviceName: string | null;
+  hash: number | null;
+  readings: number;
+  latest: StoredMeterReading | null;
+}
+
+/** Filter for {@link MeterStore.readings}. */
+export interface MeterReadingFilter {
+  /** Inclusive lower bound on `createdAt`. */
+  from?: Date;
+  /** Exclusive upper bound on `createdAt`. */
+  to?: Date;
+  limit?: number;
+}
+
+/** Storage for meters (`pub`) and their readings. */
+export interface MeterStore {
+  /** True when a pub with this id exists (cached: pubs are never deleted). */
+  pubExists(pubId: number): Promise<boolean>;
+  /**
+   * Stores a reading; resolves with its serial id once committed (group commit).
+   * With `registerPub`, an unknown pub is created in the same transaction;
+   * without, an unknown pub rejects with {@link UnknownPubError}.
+   */
+  append(reading: MeterReading, options: { registerPub: boolean }): Promise<number>;
+  /** Every meter with its reading count and newest reading, by pub id. */
+  meters(): Promise<MeterSummary[]>;
+  /** Streams one meter's readings ordered by createdAt, then id (keyset paging). */
+  readings(pubId: number, filter: MeterReadingFilter): AsyncIterable<StoredMeterReading>;
+}
+
+/** Raised by {@link MeterStore.append} for a pub that does not exist when registration is off. */
+export class UnknownPubError extends Error {
+  override name = "UnknownPubError";
+  constructor(readonly pubId: number) {
+    super(`unknown pub id ${pubId}`);
+  }
+}
+
+/** A cloud confirmation from a freshly provisioned device (seed 004 "Confo"). */
+export interface ConfoPacket {
+  deviceName: string;
+  ssid: string;
+  /** The token the provisioning app generated (int64 in the original). */
+  hash: number;
+  /** The owner's email, or null when the device sent none. */
+  email: string | null;
+  /** The packet's timestamp, or the receipt time when absent. */
+  timestamp: Date;
+}
+
+/** What the database knows when a confo arrives; the input of the decision procedure. */
+export interface ConfoFacts {
+  /** The email is registered in `sub`. */
+  emailRegistered: boolean;
+  /** The pub with this hash, or null when none exists. */
+  pub: null | {
+    /** `pub.creator` is empty. */
+    creatorEmpty: boolean;
+    /** `pub.creator` is the sender's own account. */
+    creatorIsSender: boolean;
+  };
+}
+
+/** What to do with a confo: where it is saved and how `pub`/`csub` change. */
+export interface ConfoDecision {
+  table: "confo" | "cconfo";
+  /** none, create the pub, set its creator to the sender, or clear its creator. */
+  pub: "none" | "create" | "set-creator" | "clear-creator";
+  /** Record the unregistered email in `csub`. */
+  saveUnregisteredEmail: boolean;
+}
+
+/** A stored confirmation as the provisioning app reads it back. */
+export interface StoredConfo extends ConfoPacket {
+  receivedAt: Date;
+  /** True when it was saved in `cconfo` (a conflict). */
+  conflict: boolean;
+}
+
+/** Storage for cloud confirmations and the accounts/devices they touch. */
+export interface ConfoStore {
+  /**
+   * In one transaction: gathers the {@link ConfoFacts} for the packet, asks
+   * `decide` (the pure procedure from the domain), applies the decision and
+   * saves the confo. Resolves with the decision once committed.
+   */
+  confirm(packet: ConfoPacket, receivedAt: Date, decide: (facts: ConfoFacts) => ConfoDecision): Promise<ConfoDecision>;
+  /** The newest confirmation (confo or cconfo) for a device name and ssid, or null. */
+  latest(deviceName: string, ssid: string): Promise<StoredConfo | null>;
+  /** Registers an account email in `sub` (idempotent); used by operators and tests. */
+  registerEmail(email: string): Promise<void>;
+}
+
 /** The record store: one database holding every protocol's rows. */
 export interface RecordStore {
   /** `sqlite` or `postgres`, for logs and the status page. */
@@ -105,6 +221,8 @@ export interface RecordStore {
   /** Where the data lives, safe to show (no password). */
   readonly location: string;
   readonly ott: OttStore;
+  readonly meters: MeterStore;
+  readonly confo: ConfoStore;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Finishes pending commits and closes the connection. */

@@ -65,6 +65,62 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
         )`;
     },
   },
+  {
+    version: 2,
+    name: "m0v meters: sub, csub, pub, meter_readings, confo, cconfo",
+    up: async (tx) => {
+      await tx`
+        create table sub (
+          id bigint generated always as identity primary key,
+          email text not null unique,
+          created_at timestamptz not null default now()
+        )`;
+      await tx`
+        create table csub (
+          id bigint generated always as identity primary key,
+          email text not null unique,
+          first_seen timestamptz not null default now()
+        )`;
+      // pub_id is chosen by the device (or by a confirmation), so it is not generated. readings
+      // counts meter_readings rows, kept by the batch that inserts them: listing meters never counts rows.
+      await tx`
+        create table pub (
+          pub_id bigint primary key,
+          hash bigint unique,
+          creator bigint references sub (id),
+          device_name text,
+          created_at timestamptz not null default now(),
+          readings bigint not null default 0
+        )`;
+      // The seed's "packet" table. bigint ids: at 50,000 readings/s a 32-bit serial runs out in
+      // half a day. double precision, not the seed's real, so values read back exactly (as on SQLite).
+      await tx`
+        create table meter_readings (
+          pub_id bigint not null references pub (pub_id),
+          id bigint generated always as identity primary key,
+          created_at timestamptz not null,
+          saved_at timestamptz not null,
+          voltage double precision not null,
+          frequency double precision not null,
+          protected boolean not null
+        )`;
+      await tx`create index meter_readings_by_pub on meter_readings (pub_id, created_at, id)`;
+      // cconfo holds the conflicting confirmations (seed 004); same shape as confo.
+      for (const table of ["confo", "cconfo"]) {
+        await tx`
+          create table ${tx(table)} (
+            id bigint generated always as identity primary key,
+            device_name text not null,
+            ssid text not null,
+            hash bigint not null,
+            email text,
+            timestamp timestamptz not null,
+            received_at timestamptz not null
+          )`;
+        await tx`create index ${tx(`${table}_by_device`)} on ${tx(table)} (device_name, ssid, received_at)`;
+      }
+    },
+  },
 ];
 
 /** Advisory lock key serialising migrations of every fieldgate instance sharing a database. */

@@ -7,6 +7,8 @@ import postgres from "postgres";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
 import type {
+  ConfoStore,
+  MeterStore,
   OttRecord,
   OttStore,
   OttValueFilter,
@@ -15,6 +17,8 @@ import type {
   StoredOttAlarm,
   StoredOttValue,
 } from "../types.ts";
+import { PostgresConfoStore } from "./confo_store.ts";
+import { PostgresMeterStore } from "./meter_store.ts";
 import { migrate } from "./migrations.ts";
 
 /**
@@ -77,14 +81,21 @@ class PostgresRecordStore implements RecordStore {
   readonly backend = "postgres";
   readonly location: string;
   readonly ott: OttStore;
+  readonly meters: MeterStore;
+  readonly confo: ConfoStore;
   readonly #sql: postgres.Sql;
   readonly #queue: GroupCommitQueue<OttRecord>;
+  readonly #meters: PostgresMeterStore;
 
   constructor(sql: postgres.Sql, location: string, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
     this.location = location;
     this.#queue = new GroupCommitQueue((records) => writeOttBatch(sql, records), commitOptions);
     this.ott = new PostgresOttStore(sql, this.#queue);
+    // Readings get their own queue, so their batches commit in parallel with OTT batches on
+    // another pooled connection, and a burst of readings never waits behind OTT records.
+    this.meters = this.#meters = new PostgresMeterStore(sql, commitOptions);
+    this.confo = new PostgresConfoStore(sql);
   }
 
   async ping(): Promise<void> {
@@ -92,7 +103,7 @@ class PostgresRecordStore implements RecordStore {
   }
 
   async close(): Promise<void> {
-    await this.#queue.close();
+    await Promise.all([this.#queue.close(), this.#meters.close()]);
     await this.#sql.end({ timeout: 5 });
   }
 }

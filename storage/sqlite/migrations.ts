@@ -65,6 +65,70 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
         ) STRICT;
       `),
   },
+  {
+    version: 2,
+    name: "m0v meters: sub, csub, pub, meter_readings, confo, cconfo",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE sub (
+          id INTEGER PRIMARY KEY,
+          email TEXT NOT NULL UNIQUE,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE csub (
+          id INTEGER PRIMARY KEY,
+          email TEXT NOT NULL UNIQUE,
+          first_seen INTEGER NOT NULL
+        ) STRICT;
+
+        -- readings counts meter_readings rows (kept by the batch that inserts them), so listing
+        -- meters never counts rows.
+        CREATE TABLE pub (
+          pub_id INTEGER PRIMARY KEY,
+          hash INTEGER UNIQUE,
+          creator INTEGER REFERENCES sub (id),
+          device_name TEXT,
+          created_at INTEGER NOT NULL,
+          readings INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+
+        -- The seed's "packet" table. REAL is an 8-byte float in SQLite: values read back exactly.
+        CREATE TABLE meter_readings (
+          pub_id INTEGER NOT NULL REFERENCES pub (pub_id),
+          id INTEGER PRIMARY KEY,
+          created_at INTEGER NOT NULL,
+          saved_at INTEGER NOT NULL,
+          voltage REAL NOT NULL,
+          frequency REAL NOT NULL,
+          protected INTEGER NOT NULL CHECK (protected IN (0, 1))
+        ) STRICT;
+        CREATE INDEX meter_readings_by_pub ON meter_readings (pub_id, created_at, id);
+
+        CREATE TABLE confo (
+          id INTEGER PRIMARY KEY,
+          device_name TEXT NOT NULL,
+          ssid TEXT NOT NULL,
+          hash INTEGER NOT NULL,
+          email TEXT,
+          timestamp INTEGER NOT NULL,
+          received_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX confo_by_device ON confo (device_name, ssid, received_at);
+
+        -- Conflicting confirmations (seed 004): same shape as confo.
+        CREATE TABLE cconfo (
+          id INTEGER PRIMARY KEY,
+          device_name TEXT NOT NULL,
+          ssid TEXT NOT NULL,
+          hash INTEGER NOT NULL,
+          email TEXT,
+          timestamp INTEGER NOT NULL,
+          received_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX cconfo_by_device ON cconfo (device_name, ssid, received_at);
+      `),
+  },
 ];
 
 /**

@@ -10,6 +10,8 @@ import { resolve } from "node:path";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
 import type {
+  ConfoStore,
+  MeterStore,
   OttRecord,
   OttStore,
   OttValueFilter,
@@ -18,6 +20,8 @@ import type {
   StoredOttAlarm,
   StoredOttValue,
 } from "../types.ts";
+import { SqliteConfoStore } from "./confo_store.ts";
+import { SqliteMeterStore } from "./meter_store.ts";
 import { immediateTransaction, migrate } from "./migrations.ts";
 
 /** How long a connection waits for another process's lock before failing. */
@@ -61,9 +65,12 @@ class SqliteRecordStore implements RecordStore {
   readonly backend = "sqlite";
   readonly location: string;
   readonly ott: OttStore;
+  readonly meters: MeterStore;
+  readonly confo: ConfoStore;
   readonly #writer: DatabaseSync;
   readonly #reader: DatabaseSync;
   readonly #queue: GroupCommitQueue<OttRecord>;
+  readonly #meters: SqliteMeterStore;
   #closed = false;
 
   constructor(location: string, writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
@@ -73,6 +80,10 @@ class SqliteRecordStore implements RecordStore {
     const writeBatch = ottBatchWriter(writer);
     this.#queue = new GroupCommitQueue((records) => Promise.try(() => writeBatch(records)), commitOptions);
     this.ott = new SqliteOttStore(this.#queue, reader);
+    // Readings get their own queue: a burst of readings never waits behind OTT batches, and each
+    // batch stays one simple kind of transaction. Both share the one writer connection.
+    this.meters = this.#meters = new SqliteMeterStore(writer, reader, commitOptions);
+    this.confo = new SqliteConfoStore(writer, reader);
   }
 
   ping(): Promise<void> {
@@ -82,7 +93,7 @@ class SqliteRecordStore implements RecordStore {
   }
 
   async close(): Promise<void> {
-    await this.#queue.close();
+    await Promise.all([this.#queue.close(), this.#meters.close()]);
     if (this.#closed) return;
     this.#closed = true;
     this.#reader.close();

@@ -1,10 +1,9 @@
 /**
- * The contract every {@link RecordStore} adapter must pass. Each case gets a
- * fresh, empty database from the adapter's test file and may open several
- * stores on it (to test reopening and concurrent instances).
+ * The OTT part of the contract every {@link RecordStore} adapter must pass.
+ * Each case gets a fresh, empty database from the adapter's test file and may
+ * open several stores on it (to test reopening and concurrent instances).
  */
 import assert from "node:assert/strict";
-import type { GroupCommitOptions } from "../../storage/group_commit.ts";
 import type {
   OttAlarm,
   OttRecord,
@@ -13,41 +12,14 @@ import type {
   RecordStore,
   StoredOttValue,
 } from "../../storage/types.ts";
+import { contractCases, type ContractDatabase } from "./harness.ts";
 
-/** A fresh, empty database for one contract case. */
-export interface ContractDatabase {
-  /** Opens a store on this database; may be called again to reopen it or to open a second store. */
-  open(commit: GroupCommitOptions): Promise<RecordStore>;
-  /** Deletes the database; every store opened on it is closed first. */
-  cleanup(): Promise<void>;
-}
-
-type OpenStore = (commit?: Partial<GroupCommitOptions>) => Promise<RecordStore>;
-
-const DEFAULT_COMMIT: GroupCommitOptions = { maxDelayMs: 2, maxBatch: 500 };
 const BASE_TIME = Date.UTC(2024, 2, 5, 10, 0, 0, 123);
 const minutes = (n: number) => new Date(BASE_TIME + n * 60_000);
 
 /** Registers the contract cases for one adapter, named `<name> contract: …`. */
 export function ottStoreContract(name: string, freshDatabase: () => Promise<ContractDatabase>): void {
-  const contractCase = (caseName: string, body: (open: OpenStore) => Promise<void>) =>
-    Deno.test(`${name} contract: ${caseName}`, async () => {
-      const database = await freshDatabase();
-      const opened: RecordStore[] = [];
-      try {
-        await body(async (commit) => {
-          const store = await database.open({ ...DEFAULT_COMMIT, ...commit });
-          opened.push(store);
-          return store;
-        });
-      } finally {
-        try {
-          await Promise.all(opened.map((store) => store.close()));
-        } finally {
-          await database.cleanup();
-        }
-      }
-    });
+  const contractCase = contractCases(name, freshDatabase);
 
   contractCase("records and reads back exact values", async (open) => {
     const store = await open();

@@ -1,12 +1,31 @@
 /** The contract against a real PostgreSQL server, one fresh database per case. */
+import postgres from "postgres";
 import { openPostgresStore } from "../../storage/postgres/store.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
+import { confoStoreContract } from "./confo_store_contract.ts";
+import type { ContractDatabase } from "./harness.ts";
+import { meterStoreContract } from "./meter_store_contract.ts";
 import { ottStoreContract } from "./ott_store_contract.ts";
 
-ottStoreContract("postgres", async () => {
+async function freshDatabase(): Promise<ContractDatabase> {
   const database = await createTestDatabase();
+  let inspector: postgres.Sql | undefined;
   return {
     open: (commit) => openPostgresStore(database.url, commit),
-    cleanup: database.drop,
+    inspect: async (sql) => {
+      inspector ??= postgres(database.url, { max: 1, onnotice: () => {} });
+      return [...await inspector.unsafe(sql)];
+    },
+    cleanup: async () => {
+      try {
+        await inspector?.end({ timeout: 0 });
+      } finally {
+        await database.drop();
+      }
+    },
   };
-});
+}
+
+ottStoreContract("postgres", freshDatabase);
+meterStoreContract("postgres", freshDatabase);
+confoStoreContract("postgres", freshDatabase);

@@ -32,10 +32,18 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
   const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-it-" });
   await writeUsersFile(dataDir);
   const config = loadConfig({
-    overrides: { dataDir, https: { port: 0, hostname: "127.0.0.1" }, http: { port: 0 }, ...overrides },
+    overrides: {
+      dataDir,
+      https: { port: 0, hostname: "127.0.0.1" },
+      http: { port: 0 },
+      meter: { port: 0, hostname: "127.0.0.1" },
+      confo: { port: 0, hostname: "127.0.0.1" },
+      ...overrides,
+    },
   });
   const server = await startFieldgate(config);
-  const caFile = join(dataDir, "certs", "dev-cert.pem");
+  // With a configured certificate the test brings its own trust; the dev certificate is its own root.
+  const caFile = config.tls.certFile || join(dataDir, "certs", "dev-cert.pem");
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(caFile)] });
   return {
     ...server,
@@ -60,6 +68,8 @@ export function basicAuth(user = LOGGER.user, password = LOGGER.password): { aut
 export interface ChildServer {
   process: Deno.ChildProcess;
   httpsUrl: string;
+  meterPort: number;
+  confoPort: number;
   /** Everything the child logged so far. */
   output: string[];
   exited: Promise<Deno.CommandStatus>;
@@ -80,6 +90,14 @@ export async function spawnServer(dataDir: string, args: string[] = []): Promise
       "127.0.0.1",
       "--http-enabled",
       "false",
+      "--meter-port",
+      "0",
+      "--meter-hostname",
+      "127.0.0.1",
+      "--confo-port",
+      "0",
+      "--confo-hostname",
+      "127.0.0.1",
       "--log-format",
       "json",
       ...args,
@@ -91,13 +109,17 @@ export async function spawnServer(dataDir: string, args: string[] = []): Promise
   }).spawn();
   const output: string[] = [];
   const exited = process.status;
-  const listening = new Promise<string>((resolve, reject) => {
+  const listening = new Promise<{ httpsUrl: string; meterPort: number; confoPort: number }>((resolve, reject) => {
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       for await (const line of stream.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())) {
         output.push(line);
         if (line.includes('"httpsPort"')) {
-          const record = JSON.parse(line);
-          resolve(`https://127.0.0.1:${record.properties.httpsPort}`);
+          const { properties } = JSON.parse(line);
+          resolve({
+            httpsUrl: `https://127.0.0.1:${properties.httpsPort}`,
+            meterPort: properties.meterPort,
+            confoPort: properties.confoPort,
+          });
         }
       }
     };
@@ -105,7 +127,7 @@ export async function spawnServer(dataDir: string, args: string[] = []): Promise
     collect(process.stderr);
     exited.then((status) => reject(new Error(`server exited with ${status.code}:\n${output.join("\n")}`)));
   });
-  return { process, httpsUrl: await listening, output, exited };
+  return { process, ...await listening, output, exited };
 }
 
 function lineSplitter(): TransformStream<string, string> {

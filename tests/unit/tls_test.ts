@@ -4,6 +4,7 @@ import * as x509 from "@peculiar/x509";
 import { join } from "node:path";
 import { ensureDevCertificate } from "../../certs/dev_cert.ts";
 import { loadTlsMaterial } from "../../certs/tls.ts";
+import { makeTestPki } from "../helpers/openssl_ca.ts";
 
 Deno.test("the dev certificate is RSA-2048, covers the configured names and is reused on the next start", async () => {
   const dir = await Deno.makeTempDir();
@@ -41,57 +42,12 @@ Deno.test("openssl accepts the dev certificate and key as a matching RSA pair", 
 
 Deno.test("a chain given CA first is served leaf first", async () => {
   const dir = await Deno.makeTempDir();
-  const run = async (...args: string[]) => {
-    const out = await new Deno.Command("openssl", { args, cwd: dir, stderr: "piped", stdout: "null" }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  };
-  await run(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=Test CA",
-  );
-  await run(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "leaf.key",
-    "-out",
-    "leaf.csr",
-    "-subj",
-    "/CN=leaf.test",
-  );
-  await run(
-    "x509",
-    "-req",
-    "-in",
-    "leaf.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "leaf.pem",
-    "-days",
-    "2",
-  );
-  const ca = await Deno.readTextFile(join(dir, "ca.pem"));
-  const leaf = await Deno.readTextFile(join(dir, "leaf.pem"));
+  const pki = await makeTestPki(dir, "chain");
+  const ca = await Deno.readTextFile(pki.caFile);
+  const leaf = await Deno.readTextFile(pki.leafFile);
   await Deno.writeTextFile(join(dir, "chain.pem"), ca + leaf);
-  const material = await loadTlsMaterial(join(dir, "chain.pem"), join(dir, "leaf.key"));
-  assert.equal(material.subject, "CN=leaf.test");
+  const material = await loadTlsMaterial(join(dir, "chain.pem"), pki.keyFile);
+  assert.equal(material.subject, "CN=localhost");
   assert.ok(material.cert.indexOf(leaf.trim()) < material.cert.indexOf(ca.trim()));
   await Deno.remove(dir, { recursive: true });
 });

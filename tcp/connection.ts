@@ -1,0 +1,238 @@
+/**
+ * One device connection as the handlers see it (lines in, reply lines out),
+ * with the per-connection limits the listener enforces: line length, idle
+ * time, and a graceful end when the server shuts down.
+ */
+import type { Socket } from "node:net";
+import { LineSplitter } from "./lines.ts";
+
+/** What a connection handler gets: the client's address, its lines, and a way to answer. */
+export interface DeviceConnection {
+  /** Client IP: from the PROXY header in proxy mode, else the socket peer. */
+  readonly remoteAddr: string;
+  /**
+   * Lines as they arrive, without "\n" or "\r\n"; blank lines are skipped; the
+   * last line counts even without a newline once the client half-closes. Ends
+   * at end of stream, at a line longer than the limit (the listener then sends
+   * the error line, after the handler has returned) or when the server shuts
+   * down between lines. Throws if the connection breaks. Iterate it once.
+   */
+  lines(): AsyncIterable<string>;
+  /** Writes `line` + "\n"; resolves once handed to the kernel. Replies go out in call order. */
+  reply(line: string): Promise<void>;
+}
+
+// After "line too long", how long to swallow what the client is still sending, so that closing with unread
+// bytes does not make the kernel send a reset that destroys the error line before the client reads it.
+const MAX_LINGER_MS = 2000;
+
+/** A connection from accept to close; the listener drives its life, the handler sees {@link DeviceConnection}. */
+export class DeviceSocket implements DeviceConnection {
+  remoteAddr: string;
+  /** Lines handed to the handler. */
+  lineCount = 0;
+  /** Why the server ended the connection (first reason wins); undefined while the client is in charge. */
+  endReason?: string;
+  /** The socket error that broke the connection, if one did. */
+  ioError?: unknown;
+  /** True once the client closed its sending side. */
+  eof = false;
+
+  readonly #tcp: Socket;
+  #stream?: Socket;
+  readonly #splitter: LineSplitter;
+  readonly #idleMs: number;
+  #ready: string[] = [];
+  #next = 0;
+  #closed = false;
+  #tcpClosed = false;
+  #flushed = false;
+  #iterated = false;
+  #draining = false;
+  #reading = false;
+  #writesPending = 0;
+  #lastActivity = Date.now();
+  #idleTimer?: ReturnType<typeof setTimeout>;
+  #wake?: () => void;
+
+  /** @param tcp the accepted TCP socket: destroying it ends the connection, TLS or not */
+  constructor(tcp: Socket, options: { peer: string; maxLineBytes: number; idleTimeoutSeconds: number }) {
+    this.#tcp = tcp;
+    this.remoteAddr = options.peer;
+    this.#splitter = new LineSplitter(options.maxLineBytes);
+    this.#idleMs = options.idleTimeoutSeconds * 1000;
+    tcp.on("error", (error) => this.#event(() => this.ioError ??= error));
+    tcp.on("close", () => this.#event(() => this.#closed = this.#tcpClosed = true));
+  }
+
+  /** True once the server began shutting down while the handler ran. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** True when the client sent a line longer than the limit. */
+  get lineTooLong(): boolean {
+    return this.#splitter.overflowed;
+  }
+
+  /** The longest line accepted, for the error line. */
+  get maxLineBytes(): number {
+    return this.#splitter.maxLineBytes;
+  }
+
+  /**
+   * Hands the connection to the handler once the TLS handshake or PROXY header
+   * is done: `stream` is the TLS socket (or the TCP socket in proxy mode),
+   * `initial` the stream bytes that arrived with the PROXY header.
+   */
+  start(stream: Socket, initial: Uint8Array): void {
+    this.#stream = stream;
+    stream.pause();
+    this.#accept(initial);
+    stream.on("data", (chunk: Uint8Array) => this.#accept(chunk));
+    stream.on("end", () => this.#event(() => this.#endOfStream()));
+    stream.on("error", (error) => this.#event(() => this.ioError ??= error));
+    stream.on("close", () => this.#event(() => this.#closed = true));
+    stream.on("finish", () => this.#event(() => this.#flushed = true));
+    this.#lastActivity = Date.now();
+    this.#armIdleTimer(this.#idleMs);
+  }
+
+  async *lines(): AsyncGenerator<string> {
+    if (this.#iterated) throw new Error("DeviceConnection.lines() can be iterated only once");
+    this.#iterated = true;
+    while (true) {
+      while (this.#next < this.#ready.length) {
+        this.lineCount++;
+        yield this.#ready[this.#next++];
+      }
+      if (this.eof || this.#splitter.overflowed) return;
+      if (this.#draining && this.#splitter.bufferedBytes === 0) return;
+      if (this.ioError !== undefined) throw this.ioError;
+      if (this.#closed) throw new Error(`connection closed: ${this.endReason ?? "by the client"}`);
+      if (this.endReason !== undefined) throw new Error(`connection closed: ${this.endReason}`);
+      this.#reading = true;
+      this.#lastActivity = Date.now();
+      this.#stream!.resume();
+      await this.#nextEvent();
+      this.#reading = false;
+    }
+  }
+
+  reply(line: string): Promise<void> {
+    this.#writesPending++;
+    return new Promise((resolve, reject) => {
+      this.#stream!.write(line + "\n", (error) => {
+        this.#writesPending--;
+        if (error) {
+          this.ioError ??= error;
+          return reject(error);
+        }
+        this.#lastActivity = Date.now();
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Server shutdown: before the handler runs, close at once; afterwards end
+   * `lines()` at the next line boundary (now, if the client is between lines),
+   * leaving the connection open for the replies still owed.
+   */
+  drain(): void {
+    if (this.#stream === undefined) return this.abort("server shutting down");
+    this.#draining = true;
+    this.#event(() => {});
+  }
+
+  /** Closes the connection now, so that pending reads and writes fail. */
+  abort(reason: string): void {
+    this.endReason ??= reason;
+    this.close();
+  }
+
+  /**
+   * After the handler returned: sends the "line too long" error if due, ends
+   * the stream cleanly (TLS close_notify, then FIN) and waits until closed.
+   */
+  async finish(): Promise<void> {
+    clearTimeout(this.#idleTimer);
+    const stream = this.#stream;
+    if (stream && !this.#closed) {
+      // Bounded: a client that takes no more data must not hold the connection open.
+      const linger = setTimeout(() => this.close(), Math.min(this.#idleMs, MAX_LINGER_MS));
+      try {
+        const tooLong = this.lineTooLong && this.ioError === undefined && this.endReason === undefined;
+        if (tooLong) await this.reply(`error: line longer than ${this.maxLineBytes} bytes`);
+        stream.end();
+        if (tooLong) stream.resume(); // swallow the rest of the long line (the splitter drops it) until the client closes
+        while (!this.#closed && !(tooLong ? this.eof : this.#flushed)) await this.#nextEvent();
+      } catch {
+        // The client went away first: nothing more to tell it.
+      } finally {
+        clearTimeout(linger);
+      }
+    }
+    this.close();
+    while (!this.#tcpClosed) await this.#nextEvent();
+  }
+
+  /** Closes the socket; safe to call more than once. */
+  close(): void {
+    clearTimeout(this.#idleTimer);
+    this.#stream?.destroy();
+    this.#tcp.destroy();
+  }
+
+  #accept(chunk: Uint8Array): void {
+    this.#lastActivity = Date.now();
+    if (this.#next === this.#ready.length) {
+      this.#ready = [];
+      this.#next = 0;
+    }
+    for (const line of this.#splitter.push(chunk)) this.#ready.push(line);
+    // Backpressure: no more reading until the handler has taken these lines.
+    if (this.#next < this.#ready.length) this.#stream!.pause();
+    this.#wake?.();
+  }
+
+  #endOfStream(): void {
+    this.eof = true;
+    const last = this.#splitter.end();
+    if (last !== undefined) this.#ready.push(last);
+  }
+
+  /** Applies a socket event's effect, then wakes whoever waits for one. */
+  #event(effect: () => unknown): void {
+    effect();
+    this.#wake?.();
+  }
+
+  #nextEvent(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * One timer per connection, re-armed only when it fires (not on every read):
+   * the connection is idle when we have been waiting for the client (to send,
+   * or to take our replies) for the whole timeout. A busy handler does not count.
+   * A silent client gets a clean close (lines() throws, finish() ends the
+   * stream); one that does not read our replies is cut off.
+   */
+  #armIdleTimer(ms: number): void {
+    this.#idleTimer = setTimeout(() => {
+      const quiet = Date.now() - this.#lastActivity;
+      const waiting = this.#reading || this.#writesPending > 0;
+      if (waiting && quiet >= this.#idleMs) {
+        if (this.#writesPending > 0) return this.abort("idle timeout");
+        return this.#event(() => this.endReason ??= "idle timeout");
+      }
+      this.#armIdleTimer(waiting ? this.#idleMs - quiet : this.#idleMs);
+    }, ms);
+  }
+}
