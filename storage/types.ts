@@ -210,7 +210,7 @@ export interface ConfoStore {
   confirm(packet: ConfoPacket, receivedAt: Date, decide: (facts: ConfoFacts) => ConfoDecision): Promise<ConfoDecision>;
   /** The newest confirmation (confo or cconfo) for a device name and ssid, or null. */
   latest(deviceName: string, ssid: string): Promise<StoredConfo | null>;
-  /** Registers an account email in `sub` (idempotent); used by operators and tests. */
+  /** Registers an account email in `sub`, lower-cased like confo emails (idempotent). */
   registerEmail(email: string): Promise<void>;
 }
 

@@ -62,7 +62,7 @@ export class PostgresConfoStore implements ConfoStore {
   }
 
   async registerEmail(email: string): Promise<void> {
-    await this.#sql`insert into sub (email) values (${email}) on conflict (email) do nothing`;
+    await this.#sql`insert into sub (email) values (${email.toLowerCase()}) on conflict (email) do nothing`;
   }
 }
 

@@ -65,7 +65,7 @@ export class SqliteConfoStore implements ConfoStore {
 
   registerEmail(email: string): Promise<void> {
     return Promise.try(() => {
-      this.#statements.registerEmail.run(email, Date.now());
+      this.#statements.registerEmail.run(email.toLowerCase(), Date.now());
     });
   }
 

@@ -80,6 +80,17 @@ export function confoStoreContract(name: string, freshDatabase: () => Promise<Co
     assert.deepEqual(await confos(inspect, "cconfo"), ["bob@example.org/1001"]);
   });
 
+  contractCase("confo: registered emails match confo emails whatever their case", async (open) => {
+    const store = await open();
+    await store.confo.registerEmail("Carol@Example.ORG");
+    let facts: ConfoFacts | undefined;
+    await store.confo.confirm(packet("carol@example.org"), minutes(0), (seen) => {
+      facts = seen;
+      return { table: "confo", pub: "create", saveUnregisteredEmail: false };
+    });
+    assert.equal(facts?.emailRegistered, true);
+  });
+
   contractCase("confo: a new pub takes its hash as id, or the next free id", async (open, inspect) => {
     const store = await open();
     const create = () => ({ table: "confo", pub: "create", saveUnregisteredEmail: false }) as const;
