@@ -117,6 +117,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "Packet from an unknown pub id: register the pub, or reply with an error line",
   },
   {
+    key: "meter.mqttUrl",
+    schema: z.union([z.literal(""), z.url()]),
+    default: "",
+    help: "Publish each stored reading to this MQTT broker (mqtt://host:1883) as fieldgate/meters/<pubId>; empty = off",
+  },
+  {
     key: "confo.enabled",
     schema: bool,
     default: true,
@@ -208,7 +214,7 @@ export interface Config {
   tls: { certFile: string; keyFile: string; reloadCheckSeconds: number; devHostnames: string };
   auth: { usersFile: string; maxFailures: number; lockoutSeconds: number };
   ott: { maxBodyBytes: number; tempSuffix: string; alarmHookUrl: string };
-  meter: TcpListenerConfig & { unknownPub: "register" | "reject" };
+  meter: TcpListenerConfig & { unknownPub: "register" | "reject"; mqttUrl: string };
   confo: TcpListenerConfig & { apiToken: string };
   tcp: TcpLimits;
   commit: { maxDelayMs: number; maxBatch: number };
