@@ -12,6 +12,8 @@ import { alarmHook } from "./routes/alarm_hook.ts";
 import { ottRoutes } from "./routes/ott.ts";
 import { ottValueRoutes } from "./routes/ott_values.ts";
 import { meterRoutes } from "./routes/meters.ts";
+import { meterLiveRoutes } from "./routes/meter_live.ts";
+import type { ReadingFeed } from "./live/reading_feed.ts";
 import { bearerOrGuard } from "./auth/token.ts";
 import { requestLog } from "./routes/request_log.ts";
 import { statusRoutes, type StatusSources } from "./routes/status.ts";
@@ -27,6 +29,8 @@ export interface AppDependencies {
   ottFiles: FileBlobStore;
   users: UsersFile;
   backoff: LoginBackoff;
+  /** Stored meter readings for the live feed. */
+  readingFeed: ReadingFeed;
   status: Omit<StatusSources, "records" | "dataDir">;
 }
 
@@ -46,6 +50,7 @@ export function createApp(deps: AppDependencies): Hono {
     }),
   );
   app.route("/", ottValueRoutes(deps.records.ott, guard));
+  app.route("/", meterLiveRoutes(deps.readingFeed, guard));
   app.route("/", meterRoutes(deps.records, guard, bearerOrGuard(deps.config.confo.apiToken, guard)));
   app.route("/", statusRoutes({ ...deps.status, records: deps.records, dataDir: deps.config.dataDir }, guard));
   app.notFound((c) => c.text(`no such route: ${c.req.method} ${c.req.path}\n`, 404));

@@ -19,6 +19,8 @@ import type { RecordStore } from "./storage/types.ts";
 import { confoHandler } from "./tcp/confo.ts";
 import { type ConnectionHandler, listenDevices } from "./tcp/listener.ts";
 import { meterHandler } from "./tcp/meter.ts";
+import { ReadingFeed } from "./live/reading_feed.ts";
+import { startMqttPublisher } from "./live/mqtt_publisher.ts";
 import { VERSION } from "./version.ts";
 
 const log = getLogger(["fieldgate"]);
@@ -52,12 +54,15 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     });
   }
   const users = new UsersFile(config.auth.usersFile);
+  const readingFeed = new ReadingFeed();
+  const mqtt = config.meter.mqttUrl ? startMqttPublisher(config.meter.mqttUrl, readingFeed) : null;
   const app = createApp({
     config,
     records,
     ottFiles,
     users,
     backoff: new LoginBackoff(config.auth),
+    readingFeed,
     status: { startedAt: new Date(), version: VERSION, certificate: () => tls },
   });
 
@@ -77,7 +82,11 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   const meter = await devices(
     "meter",
     config.meter,
-    meterHandler({ store: records.meters, unknownPub: config.meter.unknownPub }),
+    meterHandler({
+      store: records.meters,
+      unknownPub: config.meter.unknownPub,
+      onStored: (reading) => readingFeed.publish(reading),
+    }),
   );
   const confo = await devices("confo", config.confo, confoHandler(records.confo));
 
@@ -121,7 +130,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     records,
     async close() {
       watch.stop();
-      await Promise.all([https.shutdown(), http?.shutdown(), meter?.close(), confo?.close()]);
+      await Promise.all([https.shutdown(), http?.shutdown(), meter?.close(), confo?.close(), mqtt?.close()]);
       await records.close();
     },
   };

@@ -4,7 +4,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { METER_ACK, parseMeterPacket } from "../domain/meter.ts";
-import { type MeterReading, type MeterStore, UnknownPubError } from "../storage/types.ts";
+import { type MeterStore, type StoredMeterReading, UnknownPubError } from "../storage/types.ts";
 import { serveLines } from "./line_protocol.ts";
 import type { ConnectionHandler } from "./listener.ts";
 
@@ -17,7 +17,7 @@ export interface MeterHandlerOptions {
   /** Register unknown pub ids (dev default) or refuse their packets with an error line. */
   unknownPub: "register" | "reject";
   /** Called after each reading is durable (live feeds); must not throw. */
-  onStored?: (reading: MeterReading & { id: number }) => void;
+  onStored?: (reading: StoredMeterReading) => void;
 }
 
 /** The connection handler for the meter socket. */
