@@ -3,7 +3,7 @@
  * `{"Id", "timestamp", "status", "voltage", "freq"}`. Pure: a line in, a
  * validated reading or the reason it was refused out.
  */
-import type { MeterReading } from "../storage/types.ts";
+import type { MeterReading, StoredMeterReading } from "../storage/types.ts";
 import { booleanField, integerField, numberField, parseJsonObject, unixSecondsField } from "./go_json.ts";
 import { err, ok, type Result } from "./result.ts";
 
@@ -39,4 +39,22 @@ export function parseMeterPacket(line: string, receivedAt: Date): Result<MeterRe
     frequency: frequency.value,
     protected: status.value,
   });
+}
+
+/** Columns of a stored reading in every API and feed (snake_case, like the seed's table). */
+export const READING_COLUMNS = ["pub_id", "id", "created_at", "saved_at", "voltage", "frequency", "protected"] as const;
+
+/** A stored reading as the flat record the retrieval API, CSV export and live feeds share. */
+export function readingRecord(
+  reading: StoredMeterReading,
+): Record<(typeof READING_COLUMNS)[number], string | number | boolean> {
+  return {
+    pub_id: reading.pubId,
+    id: reading.id,
+    created_at: reading.createdAt.toISOString(),
+    saved_at: reading.savedAt.toISOString(),
+    voltage: reading.voltage,
+    frequency: reading.frequency,
+    protected: reading.protected,
+  };
 }

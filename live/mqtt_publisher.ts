@@ -6,7 +6,8 @@
  */
 import { getLogger } from "@logtape/logtape";
 import mqtt from "mqtt";
-import { type ReadingFeed, readingJson } from "./reading_feed.ts";
+import { readingRecord } from "../domain/meter.ts";
+import type { ReadingFeed } from "./reading_feed.ts";
 
 const log = getLogger(["fieldgate", "mqtt"]);
 
@@ -30,7 +31,7 @@ export function startMqttPublisher(url: string, feed: ReadingFeed): MqttPublishe
   client.on("error", (error) => log.warn("MQTT live feed error: {error}", { error: error.message }));
   const unsubscribe = feed.subscribe((reading) => {
     if (connected) {
-      client.publish(`fieldgate/meters/${reading.pubId}`, JSON.stringify(readingJson(reading)), { qos: 0 });
+      client.publish(`fieldgate/meters/${reading.pubId}`, JSON.stringify(readingRecord(reading)), { qos: 0 });
     }
   });
   return {

@@ -34,16 +34,3 @@ export class ReadingFeed {
     return this.#listeners.size;
   }
 }
-
-/** The JSON shape of a reading on every live channel (snake_case like the retrieval API). */
-export function readingJson(reading: StoredMeterReading): Record<string, string | number | boolean> {
-  return {
-    pub_id: reading.pubId,
-    id: reading.id,
-    created_at: reading.createdAt.toISOString(),
-    saved_at: reading.savedAt.toISOString(),
-    voltage: reading.voltage,
-    frequency: reading.frequency,
-    protected: reading.protected,
-  };
-}

@@ -5,7 +5,8 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
-import { type ReadingFeed, readingJson } from "../live/reading_feed.ts";
+import { readingRecord } from "../domain/meter.ts";
+import type { ReadingFeed } from "../live/reading_feed.ts";
 import type { StoredMeterReading } from "../storage/types.ts";
 
 const MAX_BACKLOG = 1000;
@@ -39,7 +40,7 @@ export function meterLiveRoutes(feed: ReadingFeed, guard: MiddlewareHandler): Ho
             await stream.writeSSE({
               event: "reading",
               id: String(reading.id),
-              data: JSON.stringify(readingJson(reading)),
+              data: JSON.stringify(readingRecord(reading)),
             });
             continue;
           }

@@ -5,11 +5,10 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import type { ConfoStore, MeterStore, StoredMeterReading } from "../storage/types.ts";
+import { READING_COLUMNS, readingRecord } from "../domain/meter.ts";
+import type { ConfoStore, MeterStore } from "../storage/types.ts";
 import { instantParam, invalidQuery } from "./query.ts";
-import { type FlatRow, mapRows, tabularResponse, wantsCsv } from "./tabular_response.ts";
-
-const COLUMNS = ["pub_id", "id", "created_at", "saved_at", "voltage", "frequency", "protected"] as const;
+import { mapRows, tabularResponse, wantsCsv } from "./tabular_response.ts";
 
 const readingsQuery = z.object({
   from: instantParam.optional(),
@@ -34,7 +33,7 @@ export function meterRoutes(
       device_name: meter.deviceName,
       hash: meter.hash,
       readings: meter.readings,
-      latest: meter.latest ? flatten(meter.latest) : null,
+      latest: meter.latest ? readingRecord(meter.latest) : null,
     })));
   });
   app.get("/api/meters/:pubId/readings", guard, async (c) => {
@@ -45,9 +44,9 @@ export function meterRoutes(
     if (!await stores.meters.pubExists(pubId.data)) return c.json({ error: `no meter with pub id ${pubId.data}` }, 404);
     const { from, to, limit, format } = query.data;
     const rows = stores.meters.readings(pubId.data, { from, to, limit });
-    return tabularResponse(mapRows(rows, flatten), {
+    return tabularResponse(mapRows(rows, readingRecord), {
       csv: wantsCsv(c, format),
-      columns: COLUMNS,
+      columns: READING_COLUMNS,
       filename: `meter-${pubId.data}.csv`,
     });
   });
@@ -65,16 +64,4 @@ export function meterRoutes(
     });
   });
   return app;
-}
-
-function flatten(reading: StoredMeterReading): FlatRow<(typeof COLUMNS)[number]> {
-  return {
-    pub_id: reading.pubId,
-    id: reading.id,
-    created_at: reading.createdAt.toISOString(),
-    saved_at: reading.savedAt.toISOString(),
-    voltage: reading.voltage,
-    frequency: reading.frequency,
-    protected: reading.protected,
-  };
 }

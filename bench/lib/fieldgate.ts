@@ -1,0 +1,95 @@
+/**
+ * fieldgate under test: `main.ts` as a child process on free loopback ports,
+ * with a fresh data directory and, for PostgreSQL, a fresh database.
+ */
+import { join } from "node:path";
+import { basicAuthHeader, type BenchContext } from "./context.ts";
+import { createScratchDatabase } from "./postgres.ts";
+import { type Child, spawnChild } from "./process.ts";
+
+/** The record stores fieldgate can run on. */
+export type Backend = "sqlite" | "postgres";
+
+/** A running fieldgate child. */
+export interface Fieldgate {
+  /** `https://127.0.0.1:<port>` */
+  url: string;
+  /** Port of the meter socket; null when it was not asked for. */
+  meterPort: number | null;
+  dataDir: string;
+  child: Child;
+  /** GET `path` over HTTPS with the bench login and parse the JSON answer. */
+  getJson<T>(path: string): Promise<T>;
+  /** Stops the process (draining), drops its database and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+interface ListeningProperties {
+  httpsPort: number;
+  meterPort?: number | null;
+}
+
+/** Starts fieldgate on `backend`; with `meter`, also the meter socket (confo stays off). */
+export async function startFieldgate(
+  context: BenchContext,
+  options: { backend: Backend; meter: boolean },
+): Promise<Fieldgate> {
+  const dataDir = await context.newDir(`fieldgate-${options.backend}-`);
+  const database = options.backend === "postgres" ? await createScratchDatabase(context.postgresUrl) : null;
+  const child = spawnChild({
+    command: context.deno,
+    args: [
+      "run",
+      "-A",
+      join(context.repoRoot, "main.ts"),
+      ...["--data-dir", dataDir, "--https-hostname", "127.0.0.1", "--https-port", "0", "--http-enabled", "false"],
+      ...["--tls-cert-file", context.certFile, "--tls-key-file", context.keyFile],
+      ...["--auth-users-file", context.usersFile, "--log-format", "json"],
+      ...(database ? ["--database-url", database.url] : []),
+      ...["--meter-enabled", String(options.meter), "--meter-hostname", "127.0.0.1", "--meter-port", "0"],
+      // One load generator opens every connection from 127.0.0.1.
+      ...["--tcp-max-connections", "20000", "--tcp-max-connections-per-ip", "20000", "--confo-enabled", "false"],
+    ],
+    // In the data directory, so a fieldgate.toml in the checkout does not apply.
+    cwd: dataDir,
+    logFile: join(context.root, `${dataDir.split("/").at(-1)}.log`),
+  });
+  const client = Deno.createHttpClient({ caCerts: [context.caCert] });
+  const stop = async () => {
+    await child.stop();
+    client.close();
+    await database?.drop();
+    await Deno.remove(dataDir, { recursive: true });
+  };
+  try {
+    const listening = await child.waitFor(listeningProperties, START_TIMEOUT_MS);
+    if (options.meter && !listening.meterPort) {
+      throw new Error(`fieldgate started without a meter socket (log: ${child.logFile})`);
+    }
+    const url = `https://127.0.0.1:${listening.httpsPort}`;
+    return {
+      url,
+      meterPort: listening.meterPort ?? null,
+      dataDir,
+      child,
+      async getJson<T>(path: string): Promise<T> {
+        const response = await fetch(`${url}${path}`, { client, headers: { authorization: basicAuthHeader() } });
+        if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+        return await response.json() as T;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The properties of fieldgate's JSON "listening" log line, or undefined for any other line. */
+function listeningProperties(line: string): ListeningProperties | undefined {
+  if (!line.startsWith("{") || !line.includes('"httpsPort"')) return undefined;
+  const properties = JSON.parse(line).properties as ListeningProperties;
+  return typeof properties?.httpsPort === "number" ? properties : undefined;
+}

@@ -1,0 +1,185 @@
+/**
+ * Meter scenario: N TLS connections sending NDJSON readings with a window of
+ * packets in flight (bench/meter_client.ts, its own process), against
+ * fieldgate's meter socket (SQLite and PostgreSQL) and the ceiling, a plain
+ * Deno TLS server that answers without storing (bench/peers/ceiling_meter.ts).
+ * After each fieldgate run the rows are counted and compared with the acks.
+ */
+import { join } from "node:path";
+import {
+  type Contender,
+  fieldgateContenders,
+  measureContenders,
+  type Measurement,
+  ratiosAgainst,
+} from "./lib/contenders.ts";
+import type { BenchContext } from "./lib/context.ts";
+import { type Backend, startFieldgate } from "./lib/fieldgate.ts";
+import { startDenoPeer } from "./lib/peer.ts";
+import { type Child, spawnChild } from "./lib/process.ts";
+import type { Column, ScenarioResult } from "./lib/report.ts";
+
+/** How many devices, how hard and how long. */
+export interface MeterOptions {
+  durationS: number;
+  /** One measurement per entry, e.g. [100, 1000]. */
+  connections: number[];
+  /** Packets in flight per connection. */
+  window: number;
+  maxReadings: number;
+  repetitions: number;
+  backends: Backend[];
+}
+
+/** A server ready for devices: its meter port and how to count what it stored. */
+interface MeterTarget {
+  port: number;
+  child: Child;
+  /** Readings the server stored; absent for the ceiling, which stores nothing. */
+  rows?: () => Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** What bench/meter_client.ts prints. */
+interface ClientReport {
+  connectS: number;
+  elapsedS: number;
+  sent: number;
+  acked: number;
+  errors: number;
+  firstError: string;
+  failedConnections: number;
+  firstFailure: string;
+  readingsPerS: number;
+  clientCpuSeconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+}
+
+const GRACE_S = 30;
+// Connecting 1,000+ TLS clients takes a while on 2 cores; the client must still stop by itself.
+const CLIENT_TIMEOUT_EXTRA_S = 120;
+
+const COLUMNS: Column[] = [
+  { key: "readingsPerS", label: "acked readings/s", digits: 0 },
+  { key: "p50Ms", label: "p50 ms", digits: 2 },
+  { key: "p99Ms", label: "p99 ms", digits: 2 },
+  { key: "p999Ms", label: "p99.9 ms", digits: 2 },
+  { key: "acked", label: "acked", digits: 0 },
+  { key: "rows", label: "rows", digits: 0 },
+  { key: "failed", label: "errors", digits: 0 },
+  { key: "connectS", label: "connect s", digits: 1 },
+  { key: "serverCores", label: "server CPU cores", digits: 2 },
+  { key: "clientCores", label: "client CPU cores", digits: 2 },
+  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+];
+
+/** Runs the meter scenario for every connection count; each repetition measures every contender once. */
+export async function meterScenario(context: BenchContext, options: MeterOptions): Promise<ScenarioResult> {
+  const contenders: Contender<MeterTarget>[] = [
+    ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(context, backend)),
+    { server: "ceiling: Deno TLS, no storage", backend: "-", start: () => ceilingTarget(context) },
+  ];
+  const result: ScenarioResult = {
+    name: "Meter socket: durable readings over TLS",
+    columns: COLUMNS,
+    rows: [],
+    ratios: [],
+    warnings: [],
+  };
+  for (const connections of options.connections) {
+    const setup = `${connections} conn × ${options.window} in flight, ${options.durationS} s`;
+    const { rows, warnings } = await measureContenders(
+      { scenario: "meter", setup, repetitions: options.repetitions, contenders },
+      (target) => measure(context, target, connections, options),
+    );
+    result.rows.push(...rows);
+    result.ratios.push(...ratiosAgainst(rows, rows.at(-1)!, "ceiling", "readingsPerS"));
+    result.warnings.push(...warnings);
+  }
+  return result;
+}
+
+async function measure(
+  context: BenchContext,
+  target: MeterTarget,
+  connections: number,
+  options: MeterOptions,
+): Promise<Measurement> {
+  const before = await target.child.usage();
+  const startedAt = performance.now();
+  const report = await runClient(context, target.port, connections, options);
+  const wallS = (performance.now() - startedAt) / 1000;
+  const after = await target.child.usage();
+  const rows = target.rows ? await target.rows() : NaN;
+
+  const problems: string[] = [];
+  if (report.errors > 0) problems.push(`${report.errors} error replies, first: ${report.firstError}`);
+  if (report.failedConnections > 0) {
+    problems.push(`${report.failedConnections} connections failed, first: ${report.firstFailure}`);
+  }
+  if (rows < report.acked) problems.push(`only ${rows} rows stored for ${report.acked} acknowledged readings`);
+  if (rows > report.acked) problems.push(`${rows} rows stored, ${report.acked} acknowledged (replies not awaited)`);
+  return {
+    metrics: {
+      readingsPerS: report.readingsPerS,
+      p50Ms: report.p50Ms,
+      p99Ms: report.p99Ms,
+      p999Ms: report.p999Ms,
+      acked: report.acked,
+      rows,
+      failed: report.errors + report.failedConnections,
+      connectS: report.connectS,
+      serverCores: (after.cpuSeconds - before.cpuSeconds) / wallS,
+      clientCores: report.clientCpuSeconds / wallS,
+      peakRssMiB: after.peakRssMiB,
+    },
+    problems,
+  };
+}
+
+/** Runs bench/meter_client.ts to completion (bounded) and parses its JSON report. */
+async function runClient(
+  context: BenchContext,
+  port: number,
+  connections: number,
+  options: MeterOptions,
+): Promise<ClientReport> {
+  const client = spawnChild({
+    command: context.deno,
+    args: [
+      ...["run", "-A", join(context.repoRoot, "bench", "meter_client.ts"), "--port", String(port)],
+      ...["--ca-file", context.certFile, "--connections", String(connections), "--window", String(options.window)],
+      ...["--duration", String(options.durationS), "--max-readings", String(options.maxReadings)],
+      ...["--grace", String(GRACE_S)],
+    ],
+    logFile: join(context.root, `meter-client-${crypto.randomUUID().slice(0, 8)}.log`),
+  });
+  const timer = setTimeout(() => client.stop(0), (options.durationS + GRACE_S + CLIENT_TIMEOUT_EXTRA_S) * 1000);
+  const status = await client.status;
+  clearTimeout(timer);
+  const lastLine = (await client.log()).trimEnd().split("\n").at(-1) ?? "";
+  if (!status.success || !lastLine.startsWith("{")) {
+    throw new Error(`meter client failed (code ${status.code}); log ${client.logFile}:\n${lastLine}`);
+  }
+  return JSON.parse(lastLine) as ClientReport;
+}
+
+async function fieldgateTarget(context: BenchContext, backend: Backend): Promise<MeterTarget> {
+  const server = await startFieldgate(context, { backend, meter: true });
+  return {
+    port: server.meterPort!,
+    child: server.child,
+    rows: async () => {
+      const meters = await server.getJson<{ readings: number }[]>("/api/meters");
+      return meters.reduce((sum, meter) => sum + meter.readings, 0);
+    },
+    stop: server.stop,
+  };
+}
+
+async function ceilingTarget(context: BenchContext): Promise<MeterTarget> {
+  const peer = await startDenoPeer(context, "ceiling_meter.ts");
+  return { port: peer.port, child: peer.child, stop: () => peer.child.stop().then(() => {}) };
+}

@@ -1,0 +1,233 @@
+/**
+ * OTT scenario: HTTPS keep-alive POSTs of an 8 KB senddata transmission from
+ * many concurrent loggers (wrk), against fieldgate (SQLite and PostgreSQL),
+ * the ceiling (bench/peers/ceiling_ott.ts) and what users run today (Flask
+ * under gunicorn, bench/peers/flask_ott.py), in the same repetition.
+ * Throughput counts durable files on disk, not responses.
+ */
+import { join } from "node:path";
+import {
+  type Contender,
+  fieldgateContenders,
+  measureContenders,
+  type Measurement,
+  ratiosAgainst,
+} from "./lib/contenders.ts";
+import { basicAuthHeader, BENCH_USER, type BenchContext } from "./lib/context.ts";
+import { ensureDebianPackages } from "./lib/debian.ts";
+import { type Backend, startFieldgate } from "./lib/fieldgate.ts";
+import { startDenoPeer } from "./lib/peer.ts";
+import { type Child, delay, spawnChild, succeeds } from "./lib/process.ts";
+import type { Column, ScenarioResult } from "./lib/report.ts";
+import { ensureWrk, runWrk, writePostScript } from "./lib/wrk.ts";
+
+/** How hard and how long to push. */
+export interface OttOptions {
+  durationS: number;
+  loggers: number;
+  repetitions: number;
+  backends: Backend[];
+}
+
+/** A server ready for load: where to POST, where its files land, how to count its rows. */
+interface OttTarget {
+  url: string;
+  filesDir: string;
+  child: Child;
+  /** Rows the server recorded (transmissions); absent for peers without a database. */
+  rows?: () => Promise<number>;
+  stop(): Promise<void>;
+}
+
+const STATION_ID = "0000452891";
+const BODY_BYTES = 8192;
+const FIXTURE = new URL("../../shared/fixtures/ott-senddata.xml", import.meta.url);
+const START_TIMEOUT_MS = 30_000;
+
+const COLUMNS: Column[] = [
+  { key: "postsPerS", label: "durable posts/s", digits: 0 },
+  { key: "p50Ms", label: "p50 ms", digits: 1 },
+  { key: "p99Ms", label: "p99 ms", digits: 1 },
+  { key: "files", label: "files", digits: 0 },
+  { key: "rows", label: "rows", digits: 0 },
+  { key: "failed", label: "non-2xx + socket errors", digits: 0 },
+  { key: "serverCores", label: "server CPU cores", digits: 2 },
+  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+];
+
+/** Runs the OTT scenario; every repetition measures every contender once, one after the other. */
+export async function ottScenario(context: BenchContext, options: OttOptions): Promise<ScenarioResult> {
+  await ensureWrk();
+  await ensureDebianPackages(
+    ["gunicorn", "python3-flask"],
+    async () =>
+      await succeeds("sh", ["-c", "command -v gunicorn"]) && await succeeds("/usr/bin/python3", ["-c", "import flask"]),
+  );
+  const bodyFile = join(context.root, "ott-senddata-8k.xml");
+  await Deno.writeFile(bodyFile, await eightKilobyteBody());
+  const script = join(context.root, "ott-post.lua");
+  await writePostScript(script, bodyFile, {
+    "Content-Type": "application/xml",
+    "Authorization": basicAuthHeader(),
+  });
+
+  const contenders: Contender<OttTarget>[] = [
+    ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(context, backend)),
+
+    { server: "ceiling: Deno.serve + file", backend: "-", start: () => ceilingTarget(context) },
+    { server: "Flask + gunicorn (sync)", backend: "-", start: () => flaskTarget(context) },
+  ];
+  const setup = `${options.loggers} loggers, ${options.durationS} s`;
+  const { rows, warnings } = await measureContenders(
+    { scenario: "ott", setup, repetitions: options.repetitions, contenders },
+    (target) => measure(target, script, options),
+  );
+  const [ceiling, flask] = rows.slice(-2); // the peers come last, as listed above
+  const ratios = [
+    ...ratiosAgainst(rows, flask, "Flask", "postsPerS", "≥ 10"),
+    ...ratiosAgainst(rows, ceiling, "ceiling", "postsPerS"),
+  ];
+  return { name: "OTT: durable HTTPS posts of an 8 KB transmission", columns: COLUMNS, rows, ratios, warnings };
+}
+
+/** One wrk run against a started target, then the durable count once the server has settled. */
+async function measure(target: OttTarget, script: string, options: OttOptions): Promise<Measurement> {
+  const before = await target.child.usage();
+  const wrk = await runWrk({
+    url: `${target.url}/ottt?stationid=${STATION_ID}&action=senddata`,
+    connections: options.loggers,
+    threads: 2,
+    durationS: options.durationS,
+    script,
+  });
+  const after = await target.child.usage();
+  const files = await settledFileCount(target.filesDir);
+  const rows = target.rows ? await target.rows() : NaN;
+  const acknowledged = wrk.requests - wrk.non2xx;
+  const failed = wrk.non2xx + wrk.socketErrors;
+  const problems: string[] = [];
+  if (failed > 0) problems.push(`${failed} non-2xx responses or socket errors`);
+  if (!Number.isNaN(rows) && rows !== files) problems.push(`${files} files on disk but ${rows} transmissions recorded`);
+  if (files < acknowledged) problems.push(`${acknowledged} acknowledged but only ${files} files on disk`);
+  return {
+    metrics: {
+      postsPerS: files / wrk.durationS,
+      p50Ms: wrk.p50Ms,
+      p99Ms: wrk.p99Ms,
+      acknowledged,
+      files,
+      rows,
+      failed,
+      serverCores: (after.cpuSeconds - before.cpuSeconds) / wrk.durationS,
+      peakRssMiB: after.peakRssMiB,
+    },
+    problems,
+  };
+}
+
+async function fieldgateTarget(context: BenchContext, backend: Backend): Promise<OttTarget> {
+  const server = await startFieldgate(context, { backend, meter: false });
+  return {
+    url: server.url,
+    filesDir: join(server.dataDir, "ott", "senddata"),
+    child: server.child,
+    rows: async () => {
+      const status = await server.getJson<{ stations: { transmissions: number }[] }>("/server-status?format=json");
+      return status.stations.reduce((sum, station) => sum + station.transmissions, 0);
+    },
+    stop: server.stop,
+  };
+}
+
+async function ceilingTarget(context: BenchContext): Promise<OttTarget> {
+  const dataDir = await context.newDir("ceiling-ott-");
+  const peer = await startDenoPeer(context, "ceiling_ott.ts", ["--data-dir", dataDir]);
+  return peerTarget(`https://127.0.0.1:${peer.port}`, dataDir, peer.child);
+}
+
+async function flaskTarget(context: BenchContext): Promise<OttTarget> {
+  const dataDir = await context.newDir("flask-ott-");
+  const workers = 2 * navigator.hardwareConcurrency + 1;
+  const child = spawnChild({
+    command: "gunicorn",
+    args: [
+      ...["--chdir", join(context.repoRoot, "bench/peers"), "--workers", String(workers), "--worker-class", "sync"],
+      ...["--bind", "127.0.0.1:0", "--certfile", context.certFile, "--keyfile", context.keyFile, "flask_ott:app"],
+    ],
+    env: { BENCH_DATA_DIR: dataDir, BENCH_USER: BENCH_USER.name, BENCH_PASSWORD: BENCH_USER.password },
+    logFile: `${dataDir}.log`,
+  });
+  try {
+    const port = await child.waitFor(
+      (line) => /Listening at: https:\/\/[\d.]+:(\d+)/.exec(line)?.[1],
+      START_TIMEOUT_MS,
+    );
+    await child.waitFor((line) => line.includes("Booting worker") || undefined, START_TIMEOUT_MS);
+    return peerTarget(`https://127.0.0.1:${port}`, dataDir, child);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+function peerTarget(url: string, dataDir: string, child: Child): OttTarget {
+  return {
+    url,
+    filesDir: join(dataDir, "senddata"),
+    child,
+    async stop() {
+      await child.stop();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+/** Counts the stored files (not hidden temp files) once the count stops changing; in-flight posts finish first. */
+async function settledFileCount(directory: string): Promise<number> {
+  let previous = -1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const count = await countFiles(directory);
+    if (count === previous) return count;
+    previous = count;
+    await delay(200);
+  }
+  return previous;
+}
+
+async function countFiles(directory: string): Promise<number> {
+  let count = 0;
+  try {
+    for await (const entry of Deno.readDir(directory)) {
+      if (entry.isDirectory) count += await countFiles(join(directory, entry.name));
+      else if (entry.isFile && !entry.name.startsWith(".")) count++;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return count;
+}
+
+/**
+ * The fixture (iso-8859-1, byte for byte) grown to 8 KB: more `VT` values in its first
+ * channel, 15 minutes apart, inserted before the first `</Values>`.
+ */
+async function eightKilobyteBody(): Promise<Uint8Array> {
+  const fixture = await Deno.readFile(FIXTURE);
+  // One byte per character, so a string index is a byte index.
+  const at = new TextDecoder("latin1").decode(fixture).indexOf("      </Values>");
+  if (at < 0) throw new Error(`${FIXTURE.pathname} has no </Values>`);
+  const lines: string[] = [];
+  const start = Date.parse("2024-03-05T10:45:00Z");
+  for (let i = 0, size = fixture.length; size < BODY_BYTES; i++) {
+    const t = new Date(start + i * 900_000).toISOString().slice(0, 19);
+    const line = `        <VT t="${t}">${(0.85 + (i % 50) / 1000).toFixed(3)}</VT>\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  const extra = new TextEncoder().encode(lines.join(""));
+  const body = new Uint8Array(fixture.length + extra.length);
+  body.set(fixture.subarray(0, at));
+  body.set(extra, at);
+  body.set(fixture.subarray(at), at + extra.length);
+  return body;
+}
