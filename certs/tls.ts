@@ -18,7 +18,8 @@ export interface TlsMaterial {
  * first (TLS stacks send the first certificate as the server's own).
  */
 export async function loadTlsMaterial(certFile: string, keyFile: string): Promise<TlsMaterial> {
-  const [certText, key] = await Promise.all([readPem(certFile, "certificate"), readPem(keyFile, "private key")]);
+  const certText = await readPem(certFile, "certificate");
+  const key = await readPem(keyFile, "private key");
   if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(key)) {
     throw new Error(`${keyFile} holds no PEM private key (expected "-----BEGIN PRIVATE KEY-----")`);
   }

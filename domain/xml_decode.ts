@@ -34,8 +34,12 @@ export function decodeXml(bytes: Uint8Array): Result<string> {
   }
 }
 
+/** Byte n → code point n, via the native UTF-16 decoder (widening each byte to a 16-bit unit). */
 function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return text;
+  const units = new Uint16Array(bytes.length);
+  units.set(bytes);
+  return UTF16.decode(units);
 }
+
+// Uint16Array uses the platform's byte order, little-endian on every platform Deno runs on.
+const UTF16 = new TextDecoder("utf-16le");
