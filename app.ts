@@ -9,6 +9,7 @@ import type { LoginBackoff } from "./auth/backoff.ts";
 import type { UsersFile } from "./auth/users_file.ts";
 import type { Config } from "./config.ts";
 import { alarmHook } from "./routes/alarm_hook.ts";
+import { cmxRoutes } from "./routes/cmx.ts";
 import { ottRoutes } from "./routes/ott.ts";
 import { ottValueRoutes } from "./routes/ott_values.ts";
 import { meterRoutes } from "./routes/meters.ts";
@@ -52,6 +53,7 @@ export function createApp(deps: AppDependencies): Hono {
   app.route("/", ottValueRoutes(deps.records.ott, guard));
   app.route("/", meterLiveRoutes(deps.readingFeed, guard));
   app.route("/", meterRoutes(deps.records, guard, bearerOrGuard(deps.config.confo.apiToken, guard)));
+  app.route("/", cmxRoutes({ store: deps.records.cmx, config: deps.config.cmx, adminGuard: guard }));
   app.route("/", statusRoutes({ ...deps.status, records: deps.records, dataDir: deps.config.dataDir }, guard));
   app.notFound((c) => c.text(`no such route: ${c.req.method} ${c.req.path}\n`, 404));
   app.onError((error, c) => {

@@ -138,6 +138,84 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "Bearer token the provisioning app may use for /api/confo (besides basic auth); empty = none",
   },
   {
+    key: "cmx.notificationUser",
+    schema: z.string(),
+    default: "",
+    help: "User CMX sends with its notifications (NOTIFICATION_USER); empty = /notification answers 503",
+  },
+  {
+    key: "cmx.notificationPassword",
+    schema: z.string(),
+    default: "",
+    help: "Password CMX sends with its notifications (NOTIFICATION_PASSWORD)",
+  },
+  { key: "cmx.apiUser", schema: z.string(), default: "", help: "User of the /live API; empty = /live answers 503" },
+  { key: "cmx.apiPassword", schema: z.string(), default: "", help: "Password of the /live API (API_USER_PASSWORD)" },
+  {
+    key: "cmx.hosts",
+    schema: z.string(),
+    default: "",
+    help: "CMX servers asked for IP → MAC, in turn, comma-separated (CMX_HOST); `test` derives MACs from IPs",
+  },
+  { key: "cmx.lookupUser", schema: z.string(), default: "", help: "User for the CMX location API (CMX_USERNAME)" },
+  { key: "cmx.lookupPassword", schema: z.string(), default: "", help: "Password for the CMX API (CMX_PASSWORD)" },
+  {
+    key: "cmx.lookupPath",
+    schema: z.string().startsWith("/"),
+    default: "/api/location/v2/clients?ipAddress=",
+    help: "Path of the CMX IP → MAC query; the IP is appended (CMX_IP2MAC_URL)",
+  },
+  { key: "cmx.timeoutSeconds", schema: positiveNumber, default: 5, help: "Timeout of one CMX query (CMX_TIMEOUT)" },
+  {
+    key: "cmx.movementDistanceFt",
+    schema: positiveNumber,
+    default: 50,
+    help: "Movement distance configured on CMX, shown on the admin page (CMX_MOVEMENT_DISTANCE)",
+  },
+  {
+    key: "cmx.macHashKey",
+    schema: z.string(),
+    default: "",
+    help: "Key CMX hashes MACs with (CMX_MAC_HASH); empty = CMX sends real MACs",
+  },
+  {
+    key: "cmx.maxMetresPerSecond",
+    schema: positiveNumber,
+    default: 4.42,
+    help: "Fastest plausible walk; longer steps are capped (MAX_MTRS_SEC)",
+  },
+  {
+    key: "cmx.maxMovingAngle",
+    schema: z.coerce.number().min(0).max(180),
+    default: 90,
+    help: "Angle (degrees) from which a step counts as heading away (MAX_MOVING_ANGLE)",
+  },
+  {
+    key: "cmx.maxRegisteredDevices",
+    schema: positiveInt,
+    default: 1,
+    help: "Devices one username may register (MAX_REGISTERED_DEVICES); 1 = a taken username gets 409",
+  },
+  {
+    key: "cmx.timeZone",
+    schema: z.string().refine((zone) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "not an IANA time zone"),
+    default: "UTC",
+    help: "Time zone of the venue: daily distances start at its midnight",
+  },
+  {
+    key: "cmx.unlogged",
+    schema: bool,
+    default: false,
+    help: "PostgreSQL: UNLOGGED distance/history/count/zone tables (faster; EMPTIED after a crash)",
+  },
+  {
     key: "tcp.maxLineBytes",
     schema: positiveInt,
     default: 4096,
@@ -205,6 +283,26 @@ export interface TcpLimits {
   maxConnectionsPerIp: number;
 }
 
+/** Cisco CMX Track Your Steps (seed 003); the config.ini key each option replaces is in its help. */
+export interface CmxConfig {
+  notificationUser: string;
+  notificationPassword: string;
+  apiUser: string;
+  apiPassword: string;
+  hosts: string;
+  lookupUser: string;
+  lookupPassword: string;
+  lookupPath: string;
+  timeoutSeconds: number;
+  movementDistanceFt: number;
+  macHashKey: string;
+  maxMetresPerSecond: number;
+  maxMovingAngle: number;
+  maxRegisteredDevices: number;
+  timeZone: string;
+  unlogged: boolean;
+}
+
 /** The resolved configuration every part of fieldgate receives. */
 export interface Config {
   dataDir: string;
@@ -216,6 +314,7 @@ export interface Config {
   ott: { maxBodyBytes: number; tempSuffix: string; alarmHookUrl: string };
   meter: TcpListenerConfig & { unknownPub: "register" | "reject"; mqttUrl: string };
   confo: TcpListenerConfig & { apiToken: string };
+  cmx: CmxConfig;
   tcp: TcpLimits;
   commit: { maxDelayMs: number; maxBatch: number };
   log: { level: "debug" | "info" | "warning" | "error"; format: "text" | "json" };

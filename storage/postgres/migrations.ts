@@ -121,6 +121,58 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       }
     },
   },
+  {
+    version: 3,
+    name: "cmx track your steps: users, devices, distance, history, counts, zones",
+    up: async (tx) => {
+      await tx`
+        create table cmx_users (
+          email text collate "C" primary key,
+          nickname text not null,
+          created_at timestamptz not null default now()
+        )`;
+      // Registrations: which user owns a device (MAC as CMX reports it). Always logged.
+      await tx`
+        create table cmx_devices (
+          mac text collate "C" primary key,
+          owner text collate "C" not null references cmx_users (email) on delete cascade
+        )`;
+      await tx`create index cmx_devices_by_owner on cmx_devices (owner)`;
+      // Per-device distance state (the seed's distance table). owner copies cmx_devices.owner, kept
+      // in the same transactions, so the leader board walks one partial index. No foreign key, so
+      // cmx.unlogged can make this table UNLOGGED. floor_id null: never sighted.
+      await tx`
+        create table cmx_distance (
+          mac text collate "C" primary key,
+          owner text collate "C",
+          metres double precision not null default 0,
+          floor_id text,
+          p1x double precision, p1y double precision, p2x double precision, p2y double precision,
+          segment_metres double precision,
+          last_seen bigint
+        )`;
+      await tx`create index cmx_distance_ranked on cmx_distance (metres desc, mac) where owner is not null`;
+      await tx`
+        create table cmx_distance_history (
+          mac text collate "C" not null,
+          day text collate "C" not null,
+          metres double precision not null,
+          primary key (mac, day)
+        )`;
+      await tx`
+        create table cmx_counts (
+          minute timestamptz primary key,
+          notification_count bigint not null,
+          device_count bigint not null
+        )`;
+      await tx`
+        create table cmx_zones (
+          zone text collate "C" primary key,
+          notification_count bigint not null,
+          last_seen timestamptz not null
+        )`;
+    },
+  },
 ];
 
 /** Advisory lock key serialising migrations of every fieldgate instance sharing a database. */

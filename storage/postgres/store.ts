@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
 import type {
+  CmxStore,
   ConfoStore,
   MeterStore,
   OttRecord,
@@ -17,6 +18,7 @@ import type {
   StoredOttAlarm,
   StoredOttValue,
 } from "../types.ts";
+import { PostgresCmxStore } from "./cmx_store.ts";
 import { PostgresConfoStore } from "./confo_store.ts";
 import { PostgresMeterStore } from "./meter_store.ts";
 import { migrate } from "./migrations.ts";
@@ -83,9 +85,11 @@ class PostgresRecordStore implements RecordStore {
   readonly ott: OttStore;
   readonly meters: MeterStore;
   readonly confo: ConfoStore;
+  readonly cmx: CmxStore;
   readonly #sql: postgres.Sql;
   readonly #queue: GroupCommitQueue<OttRecord>;
   readonly #meters: PostgresMeterStore;
+  readonly #cmx: PostgresCmxStore;
 
   constructor(sql: postgres.Sql, location: string, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
@@ -96,6 +100,8 @@ class PostgresRecordStore implements RecordStore {
     // another pooled connection, and a burst of readings never waits behind OTT records.
     this.meters = this.#meters = new PostgresMeterStore(sql, commitOptions);
     this.confo = new PostgresConfoStore(sql);
+    // CMX posts get their own queue too, committing in parallel on another pooled connection.
+    this.cmx = this.#cmx = new PostgresCmxStore(sql, commitOptions);
   }
 
   async ping(): Promise<void> {
@@ -103,7 +109,7 @@ class PostgresRecordStore implements RecordStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#queue.close(), this.#meters.close()]);
+    await Promise.all([this.#queue.close(), this.#meters.close(), this.#cmx.close()]);
     await this.#sql.end({ timeout: 5 });
   }
 }

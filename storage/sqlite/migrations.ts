@@ -129,6 +129,58 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
         CREATE INDEX cconfo_by_device ON cconfo (device_name, ssid, received_at);
       `),
   },
+  {
+    version: 3,
+    name: "cmx track your steps: users, devices, distance, history, counts, zones",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE cmx_users (
+          email TEXT PRIMARY KEY,
+          nickname TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+
+        -- Registrations: which user owns a device (MAC as CMX reports it).
+        CREATE TABLE cmx_devices (
+          mac TEXT PRIMARY KEY,
+          owner TEXT NOT NULL REFERENCES cmx_users (email) ON DELETE CASCADE
+        ) STRICT;
+        CREATE INDEX cmx_devices_by_owner ON cmx_devices (owner);
+
+        -- Per-device distance state (the seed's distance table). owner copies cmx_devices.owner,
+        -- kept in the same transactions, so the leader board walks one partial index.
+        -- floor_id NULL: never sighted.
+        CREATE TABLE cmx_distance (
+          mac TEXT PRIMARY KEY,
+          owner TEXT,
+          metres REAL NOT NULL DEFAULT 0,
+          floor_id TEXT,
+          p1x REAL, p1y REAL, p2x REAL, p2y REAL,
+          segment_metres REAL,
+          last_seen INTEGER
+        ) STRICT;
+        CREATE INDEX cmx_distance_ranked ON cmx_distance (metres DESC, mac) WHERE owner IS NOT NULL;
+
+        CREATE TABLE cmx_distance_history (
+          mac TEXT NOT NULL,
+          day TEXT NOT NULL,
+          metres REAL NOT NULL,
+          PRIMARY KEY (mac, day)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE cmx_counts (
+          minute INTEGER PRIMARY KEY,
+          notification_count INTEGER NOT NULL,
+          device_count INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE cmx_zones (
+          zone TEXT PRIMARY KEY,
+          notification_count INTEGER NOT NULL,
+          last_seen INTEGER NOT NULL
+        ) STRICT;
+      `),
+  },
 ];
 
 /**

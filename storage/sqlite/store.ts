@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
 import type {
+  CmxStore,
   ConfoStore,
   MeterStore,
   OttRecord,
@@ -20,6 +21,7 @@ import type {
   StoredOttAlarm,
   StoredOttValue,
 } from "../types.ts";
+import { SqliteCmxStore } from "./cmx_store.ts";
 import { SqliteConfoStore } from "./confo_store.ts";
 import { SqliteMeterStore } from "./meter_store.ts";
 import { immediateTransaction, migrate } from "./migrations.ts";
@@ -67,10 +69,12 @@ class SqliteRecordStore implements RecordStore {
   readonly ott: OttStore;
   readonly meters: MeterStore;
   readonly confo: ConfoStore;
+  readonly cmx: CmxStore;
   readonly #writer: DatabaseSync;
   readonly #reader: DatabaseSync;
   readonly #queue: GroupCommitQueue<OttRecord>;
   readonly #meters: SqliteMeterStore;
+  readonly #cmx: SqliteCmxStore;
   #closed = false;
 
   constructor(location: string, writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
@@ -84,6 +88,8 @@ class SqliteRecordStore implements RecordStore {
     // batch stays one simple kind of transaction. Both share the one writer connection.
     this.meters = this.#meters = new SqliteMeterStore(writer, reader, commitOptions);
     this.confo = new SqliteConfoStore(writer, reader);
+    // CMX posts get their own queue too: notification bursts never wait behind other protocols' batches.
+    this.cmx = this.#cmx = new SqliteCmxStore(writer, reader, commitOptions);
   }
 
   ping(): Promise<void> {
@@ -93,7 +99,7 @@ class SqliteRecordStore implements RecordStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#queue.close(), this.#meters.close()]);
+    await Promise.all([this.#queue.close(), this.#meters.close(), this.#cmx.close()]);
     if (this.#closed) return;
     this.#closed = true;
     this.#reader.close();

@@ -2,6 +2,7 @@
 import postgres from "postgres";
 import { openPostgresStore } from "../../storage/postgres/store.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
+import { cmxStoreContract } from "./cmx_store_contract.ts";
 import { confoStoreContract } from "./confo_store_contract.ts";
 import type { ContractDatabase } from "./harness.ts";
 import { meterStoreContract } from "./meter_store_contract.ts";
@@ -29,3 +30,4 @@ async function freshDatabase(): Promise<ContractDatabase> {
 ottStoreContract("postgres", freshDatabase);
 meterStoreContract("postgres", freshDatabase);
 confoStoreContract("postgres", freshDatabase);
+cmxStoreContract("postgres", freshDatabase);

@@ -2,6 +2,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { openSqliteStore } from "../../storage/sqlite/store.ts";
+import { cmxStoreContract } from "./cmx_store_contract.ts";
 import { confoStoreContract } from "./confo_store_contract.ts";
 import type { ContractDatabase } from "./harness.ts";
 import { meterStoreContract } from "./meter_store_contract.ts";
@@ -28,3 +29,4 @@ async function freshDatabase(): Promise<ContractDatabase> {
 ottStoreContract("sqlite", freshDatabase);
 meterStoreContract("sqlite", freshDatabase);
 confoStoreContract("sqlite", freshDatabase);
+cmxStoreContract("sqlite", freshDatabase);
