@@ -17,6 +17,8 @@ import { meterLiveRoutes } from "./routes/meter_live.ts";
 import type { ReadingFeed } from "./live/reading_feed.ts";
 import { bearerOrGuard } from "./auth/token.ts";
 import { requestLog } from "./routes/request_log.ts";
+import { maintenance } from "./routes/maintenance.ts";
+import type { MaintenanceFile } from "./storage/maintenance_file.ts";
 import { statusRoutes, type StatusSources } from "./routes/status.ts";
 import type { FileBlobStore } from "./storage/blob_fs.ts";
 import type { RecordStore } from "./storage/types.ts";
@@ -30,9 +32,11 @@ export interface AppDependencies {
   ottFiles: FileBlobStore;
   users: UsersFile;
   backoff: LoginBackoff;
+  /** The maintenance window file. */
+  maintenance: MaintenanceFile;
   /** Stored meter readings for the live feed. */
   readingFeed: ReadingFeed;
-  status: Omit<StatusSources, "records" | "dataDir">;
+  status: Omit<StatusSources, "records" | "dataDir" | "maintenance">;
 }
 
 /** Builds the Hono app serving every HTTP route. */
@@ -40,6 +44,7 @@ export function createApp(deps: AppDependencies): Hono {
   const guard = basicAuthGuard({ users: deps.users, backoff: deps.backoff, realm: "fieldgate" });
   const app = new Hono();
   app.use(requestLog());
+  app.use(maintenance(deps.maintenance));
   app.route(
     "/",
     ottRoutes({
@@ -54,7 +59,15 @@ export function createApp(deps: AppDependencies): Hono {
   app.route("/", meterLiveRoutes(deps.readingFeed, guard));
   app.route("/", meterRoutes(deps.records, guard, bearerOrGuard(deps.config.confo.apiToken, guard)));
   app.route("/", cmxRoutes({ store: deps.records.cmx, config: deps.config.cmx, adminGuard: guard }));
-  app.route("/", statusRoutes({ ...deps.status, records: deps.records, dataDir: deps.config.dataDir }, guard));
+  app.route(
+    "/",
+    statusRoutes({
+      ...deps.status,
+      records: deps.records,
+      dataDir: deps.config.dataDir,
+      maintenance: () => deps.maintenance.current(),
+    }, guard),
+  );
   app.notFound((c) => c.text(`no such route: ${c.req.method} ${c.req.path}\n`, 404));
   app.onError((error, c) => {
     log.error("{method} {path} failed: {error}", { method: c.req.method, path: c.req.path, error: String(error) });

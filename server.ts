@@ -14,6 +14,7 @@ import { watchCertificate } from "./certs/reloader.ts";
 import { loadTlsMaterial } from "./certs/tls.ts";
 import type { Config, TcpListenerConfig } from "./config.ts";
 import { FileBlobStore } from "./storage/blob_fs.ts";
+import { MaintenanceFile } from "./storage/maintenance_file.ts";
 import { openRecordStore } from "./storage/open.ts";
 import type { RecordStore } from "./storage/types.ts";
 import { confoHandler } from "./tcp/confo.ts";
@@ -63,6 +64,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     users,
     backoff: new LoginBackoff(config.auth),
     readingFeed,
+    maintenance: new MaintenanceFile(dataDir),
     status: { startedAt: new Date(), version: VERSION, certificate: () => tls },
   });
 

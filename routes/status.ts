@@ -7,6 +7,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { statfs } from "node:fs/promises";
 import type { MeterSummary, RecordStore, StationSummary, StoredOttAlarm } from "../storage/types.ts";
 import { renderStatusPage } from "./status_page.ts";
+import { type MaintenancePhase, maintenancePhase, type MaintenanceWindow } from "../domain/maintenance.ts";
 
 /** Where the status numbers come from. */
 export interface StatusSources {
@@ -14,6 +15,8 @@ export interface StatusSources {
   dataDir: string;
   startedAt: Date;
   version: string;
+  /** The maintenance window in force, if any. */
+  maintenance: () => Promise<MaintenanceWindow | null>;
   /** The serving certificate, read at call time so a reload shows at once. */
   certificate: () => { subject: string; notAfter: Date };
 }
@@ -27,6 +30,7 @@ export interface StatusReport {
   storage: { backend: string; location: string; reachable: boolean; error: string | null };
   disk: { path: string; freeBytes: number; totalBytes: number };
   certificate: { subject: string; notAfter: string; daysLeft: number };
+  maintenance: { phase: MaintenancePhase; startsAt: string; message: string } | null;
   stations: (Omit<StationSummary, "lastSeen"> & { lastSeen: string })[];
   meters: {
     pubId: number;
@@ -56,6 +60,7 @@ export async function collectStatus(sources: StatusSources): Promise<StatusRepor
   }
   const fs = await statfs(sources.dataDir);
   const certificate = sources.certificate();
+  const window = await sources.maintenance();
   return {
     healthy: storageError === null,
     version: sources.version,
@@ -72,6 +77,11 @@ export async function collectStatus(sources: StatusSources): Promise<StatusRepor
       subject: certificate.subject,
       notAfter: certificate.notAfter.toISOString(),
       daysLeft: Math.floor((certificate.notAfter.getTime() - now) / 86_400_000),
+    },
+    maintenance: window && {
+      phase: maintenancePhase(window, new Date(now)),
+      startsAt: window.startsAt.toISOString(),
+      message: window.message,
     },
     stations: stations.map((station) => ({ ...station, lastSeen: station.lastSeen.toISOString() })),
     meters: meters.map((meter) => ({

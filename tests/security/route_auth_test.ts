@@ -11,6 +11,7 @@ import { UsersFile } from "../../auth/users_file.ts";
 import { loadConfig } from "../../config.ts";
 import { ReadingFeed } from "../../live/reading_feed.ts";
 import { FileBlobStore } from "../../storage/blob_fs.ts";
+import { MaintenanceFile } from "../../storage/maintenance_file.ts";
 import { openRecordStore } from "../../storage/open.ts";
 import { writeUsersFile } from "../helpers/server.ts";
 
@@ -36,6 +37,7 @@ Deno.test("every non-public route refuses requests without credentials", async (
       users: new UsersFile(config.auth.usersFile),
       backoff: new LoginBackoff(config.auth),
       readingFeed: new ReadingFeed(),
+      maintenance: new MaintenanceFile(dataDir),
       status: {
         startedAt: new Date(),
         version: "test",
