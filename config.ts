@@ -160,10 +160,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "cmx.lookupUser", schema: z.string(), default: "", help: "User for the CMX location API (CMX_USERNAME)" },
   { key: "cmx.lookupPassword", schema: z.string(), default: "", help: "Password for the CMX API (CMX_PASSWORD)" },
   {
-    key: "cmx.lookupPath",
-    schema: z.string().startsWith("/"),
-    default: "/api/location/v2/clients?ipAddress=",
-    help: "Path of the CMX IP → MAC query; the IP is appended (CMX_IP2MAC_URL)",
+    key: "cmx.lookupUrl",
+    schema: z.string().regex(/^https?:\/\/\{\}/, "must start with http://{} or https://{}"),
+    default: "http://{}/api/location/v2/clients?ipAddress=",
+    help: "CMX IP → MAC query: {} is the host, the IP is appended (CMX_IP2MAC_URL)",
+  },
+  {
+    key: "cmx.lookupCaFile",
+    schema: z.string(),
+    default: "",
+    help: "PEM file of the CA (or self-signed certificate) of an https CMX; empty = system trust",
   },
   { key: "cmx.timeoutSeconds", schema: positiveNumber, default: 5, help: "Timeout of one CMX query (CMX_TIMEOUT)" },
   {
@@ -292,7 +298,8 @@ export interface CmxConfig {
   hosts: string;
   lookupUser: string;
   lookupPassword: string;
-  lookupPath: string;
+  lookupUrl: string;
+  lookupCaFile: string;
   timeoutSeconds: number;
   movementDistanceFt: number;
   macHashKey: string;

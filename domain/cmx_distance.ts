@@ -83,9 +83,10 @@ export function angleAt(p1: MapPoint, p2: MapPoint, p3: MapPoint): number {
 /**
  * Applies one sighting to a device's state (null: never seen).
  *
+ * - A sighting not newer than the last one (a re-sent or late notification)
+ *   changes nothing and adds nothing.
  * - The step is `moveFeet` in metres, capped at `maxMetresPerSecond` × seconds
- *   since the last sighting (86,400 s for a first sighting; 0 when the
- *   notification is older than the last one).
+ *   since the last sighting (86,400 s for a first sighting).
  * - First sighting or floor change: remember the point, add nothing.
  * - Same floor, newer previous point unset: remember the point as p2, add nothing.
  * - Otherwise shift the points; add the capped step only when heading away
@@ -93,11 +94,12 @@ export function angleAt(p1: MapPoint, p2: MapPoint, p3: MapPoint): number {
  *   segment, counting every segment of a straight walk twice; that is not copied.
  */
 export function advance(state: DistanceState | null, sighting: Sighting, settings: DistanceSettings): DistanceStep {
-  const seconds = state === null
-    ? FIRST_SIGHTING_SECONDS
-    : Math.max(0, (sighting.timestampMs - state.lastSeenMs) / 1000);
+  // A re-sent or late notification says nothing new about the walk; letting it move the points would make p1 = p2
+  // (or rewind them) and drop the next real step.
+  if (state !== null && sighting.timestampMs <= state.lastSeenMs) return { state, addedMetres: 0 };
+  const seconds = state === null ? FIRST_SIGHTING_SECONDS : (sighting.timestampMs - state.lastSeenMs) / 1000;
   const metres = Math.min(sighting.moveFeet * METRES_PER_FOOT, seconds * settings.maxMetresPerSecond);
-  const lastSeenMs = state === null ? sighting.timestampMs : Math.max(state.lastSeenMs, sighting.timestampMs);
+  const lastSeenMs = sighting.timestampMs;
   const next = (p1: MapPoint, p2: MapPoint, segmentMetres: number): DistanceState => ({
     floorId: sighting.floorId,
     p1,

@@ -36,13 +36,28 @@ export function ipv4Octets(text: string): number[] | null {
   return octets.every((octet) => octet <= 255) ? octets : null;
 }
 
-/** True for RFC 1918 addresses: only those belong to the event WiFi, so only those are looked up. */
+/**
+ * Private IPv4 as the original judged it (Python's `is_private` for the ranges
+ * a venue meets: RFC 1918, loopback, link-local): only those are looked up.
+ */
 export function isPrivateIpv4(octets: readonly number[]): boolean {
   const [a, b] = octets;
-  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a === 127 ||
+    (a === 169 && b === 254);
 }
 
-/** The `test` host's MAC for an IP: `00:00:` and the four octets in hex (10.20.1.17 → 00:00:0a:14:01:11). */
+/** Private IPv6 (unique local fc00::/7, link-local fe80::/10, loopback), as Python's `is_private` counts them. */
+export function isPrivateIpv6(text: string): boolean {
+  const address = text.toLowerCase();
+  return address === "::1" || /^f[cd][0-9a-f]{0,2}:/.test(address) || /^fe[89ab][0-9a-f]?:/.test(address);
+}
+
+/**
+ * The `test` host's MAC for an IPv4 address, as the original's `ip_to_mac`:
+ * the address as one integer in decimal, zero-padded to 10 digits, in pairs
+ * after `00` (10.20.1.17 = 169083153 → 00:01:69:08:31:53).
+ */
 export function testMac(octets: readonly number[]): string {
-  return `00:00:${octets.map((octet) => octet.toString(16).padStart(2, "0")).join(":")}`;
+  const integer = octets.reduce((value, octet) => value * 256 + octet, 0);
+  return `00:${String(integer).padStart(10, "0").match(/../g)!.join(":")}`;
 }

@@ -103,12 +103,21 @@ export function cmxRoutes({ store, config, adminGuard }: CmxRouteOptions): Hono 
         hosts: config.hosts.split(",").map((host) => host.trim()).filter(Boolean),
         user: config.lookupUser,
         password: config.lookupPassword,
-        lookupPath: config.lookupPath,
+        lookupUrl: config.lookupUrl,
         timeoutMs: config.timeoutSeconds * 1000,
+        caCerts: config.lookupCaFile ? [readCaFile(config.lookupCaFile)] : undefined,
       }),
       macHashKey: config.macHashKey,
     }),
   );
   app.route("/cmx", cmxAdminRoutes(store, adminGuard, config.movementDistanceFt));
   return app;
+}
+
+function readCaFile(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read cmx.lookupCaFile ${path}: ${(error as Error).message}`);
+  }
 }

@@ -7,7 +7,8 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getLogger } from "@logtape/logtape";
 import { decideRegistration, kmMiles, MESSAGES, sortedJson, usDate, usernameEmail } from "../domain/cmx_live.ts";
-import { hashMac, ipv4Octets, UNKNOWN_MAC } from "../domain/cmx_mac.ts";
+import { isIP } from "node:net";
+import { hashMac, UNKNOWN_MAC } from "../domain/cmx_mac.ts";
 import type { CmxStore } from "../storage/types.ts";
 
 const log = getLogger(["fieldgate", "cmx", "live"]);
@@ -52,7 +53,7 @@ export function cmxLiveRoutes(options: CmxLiveOptions): Hono {
     const username = body.username;
     const ip = body.ip.trim();
     if (username === "" || username.startsWith("@")) return reply(400, { error: MESSAGES.firstCharacter });
-    if (ipv4Octets(ip) === null) return reply(400, { error: MESSAGES.registerBadRequest });
+    if (isIP(ip) === 0) return reply(400, { error: MESSAGES.registerBadRequest });
     const email = usernameEmail(username);
     const mac = await lookup(ip);
     if (mac === UNKNOWN_MAC) return reply(404, { error: MESSAGES.connectWifi, username, email, ip });
@@ -158,7 +159,7 @@ export function cmxLiveRoutes(options: CmxLiveOptions): Hono {
 
   app.post("/ip_username", async (c) => {
     const body = await jsonBody(c);
-    if (body === null || typeof body.ip !== "string" || ipv4Octets(body.ip.trim()) === null) {
+    if (body === null || typeof body.ip !== "string" || isIP(body.ip.trim()) === 0) {
       return reply(400, { error: BAD_REQUEST.ipUsername });
     }
     const ip = body.ip.trim();

@@ -1,23 +1,26 @@
 /**
  * The CMX location API client: which MAC has this IP? Asks each configured
- * CMX in turn (`GET <host><lookupPath><ip>`, basic auth, a timeout each) and
- * takes the first `macAddress` found. A host named `test` answers for every
- * IP with a MAC made from its octets, for trying the API without a CMX.
+ * CMX in turn (the `lookupUrl` template with the host in `{}` and the IP
+ * appended, basic auth, a timeout each) and takes the first `macAddress`
+ * found. A host named `test` answers for every IPv4 address with a MAC made
+ * from it, for trying the API without a CMX.
  */
 import { getLogger } from "@logtape/logtape";
-import { ipv4Octets, isPrivateIpv4, normalizeMac, testMac, UNKNOWN_MAC } from "../domain/cmx_mac.ts";
+import { ipv4Octets, isPrivateIpv4, isPrivateIpv6, normalizeMac, testMac, UNKNOWN_MAC } from "../domain/cmx_mac.ts";
 
 const log = getLogger(["fieldgate", "cmx", "lookup"]);
 
 /** Where and how to ask (from `config.cmx`). */
 export interface CmxLookupOptions {
-  /** Host names, `host:port`, full base URLs (`https://cmx.example`) or `test`, tried in order. */
+  /** Host names, `host:port` or `test`, tried in order. */
   hosts: readonly string[];
   user: string;
   password: string;
-  /** Path and query prefix the IP is appended to, e.g. `/api/location/v2/clients?ipAddress=`. */
-  lookupPath: string;
+  /** URL template (CMX_IP2MAC_URL): `{}` is the host, the IP is appended. */
+  lookupUrl: string;
   timeoutMs: number;
+  /** Trusted CA certificates (PEM) for CMX servers with their own certificate; none = the system's. */
+  caCerts?: string[];
 }
 
 /**
@@ -30,14 +33,19 @@ export function cmxMacLookup(options: CmxLookupOptions): (ip: string) => Promise
   const authorization = `Basic ${
     btoa(String.fromCharCode(...new TextEncoder().encode(`${options.user}:${options.password}`)))
   }`;
+  const client = options.caCerts?.length ? Deno.createHttpClient({ caCerts: options.caCerts }) : undefined;
   return async (ip) => {
     const octets = ipv4Octets(ip);
-    if (octets === null || !isPrivateIpv4(octets)) return UNKNOWN_MAC;
+    const isPrivate = octets === null ? isPrivateIpv6(ip) : isPrivateIpv4(octets);
+    if (!isPrivate) return UNKNOWN_MAC;
     for (const host of options.hosts) {
-      if (host === "test") return testMac(octets);
-      const url = `${host.includes("://") ? host : `http://${host}`}${options.lookupPath}${ip}`;
+      if (host === "test") {
+        if (octets !== null) return testMac(octets);
+        continue;
+      }
+      const url = options.lookupUrl.replace("{}", host.replace(/\/+$/, "")) + encodeURIComponent(ip);
       try {
-        const mac = await askCmx(url, authorization, options.timeoutMs);
+        const mac = await askCmx(url, authorization, options.timeoutMs, client);
         if (mac !== null) return mac;
       } catch (error) {
         log.warn("CMX {host} could not look up {ip}: {error}", { host, ip, error: (error as Error).message });
@@ -48,14 +56,20 @@ export function cmxMacLookup(options: CmxLookupOptions): (ip: string) => Promise
 }
 
 /** The MAC in CMX's answer (an array of clients), or null when it knows none; throws on any failure. */
-async function askCmx(url: string, authorization: string, timeoutMs: number): Promise<string | null> {
+async function askCmx(
+  url: string,
+  authorization: string,
+  timeoutMs: number,
+  client: Deno.HttpClient | undefined,
+): Promise<string | null> {
   const response = await fetch(url, {
     headers: { authorization, accept: "application/json" },
     signal: AbortSignal.timeout(timeoutMs),
-  });
+    client,
+  } as RequestInit);
   // The timeout covers the body too: the signal aborts a stalled read.
   const text = await response.text();
-  if (response.status === 404) return null;
+  if (response.status === 404 || response.status === 204) return null;
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   let clients: unknown;
   try {

@@ -11,7 +11,8 @@ import { live, MAC_HASH_KEY, postNotifications, startCmxServer } from "../helper
 
 /** The `test` host's MAC for 10.0.0.<n>, hashed as CMX would (computed here, not with the code under test). */
 function hashedMacOf(lastOctet: number): string {
-  const real = `00:00:0a:00:00:${lastOctet.toString(16).padStart(2, "0")}`;
+  // The original's ip_to_mac: 10.0.0.n as one decimal integer, 10 digits in pairs after "00".
+  const real = `00:${String(167772160 + lastOctet).padStart(10, "0").match(/../g)!.join(":")}`;
   const digest = createHash("sha1").update(real.replaceAll(":", "") + MAC_HASH_KEY).digest("hex");
   return `00:00:${digest.slice(32, 34)}:${digest.slice(34, 36)}:${digest.slice(36, 38)}:${digest.slice(38, 40)}`;
 }
@@ -51,7 +52,7 @@ Deno.test("register_username: every status and message of the seed", async () =>
     success: "Username added with device",
     username: "LeighPC",
     email: "LeighPC@cmxtrackyoursteps.com",
-    mac: "00:00:0a:00:00:05",
+    mac: "00:01:67:77:21:65",
     hash_mac: hashedMacOf(5),
   });
   assert.equal(created.text.indexOf('"email"') < created.text.indexOf('"hash_mac"'), true, "sorted keys");

@@ -38,9 +38,7 @@ interface Sighting {
 }
 
 const macOf = (device: number) => {
-  const real = `00:00:0a:00:${(device >> 8).toString(16).padStart(2, "0")}:${
-    (device & 255).toString(16).padStart(2, "0")
-  }`;
+  const real = `00:${String(167772160 + device).padStart(10, "0").match(/../g)!.join(":")}`;
   const digest = createHash("sha1").update(real.replaceAll(":", "") + MAC_HASH_KEY).digest("hex");
   return `00:00:${digest.slice(32).match(/../g)!.join(":")}`;
 };

@@ -7,7 +7,7 @@ Deno.test("cmx options: no default passwords, env and flags map to cmx.*, bad va
   assert.equal(defaults.apiPassword, "");
   assert.equal(defaults.unlogged, false);
   assert.equal(defaults.maxMetresPerSecond, 4.42);
-  assert.equal(defaults.lookupPath, "/api/location/v2/clients?ipAddress=");
+  assert.equal(defaults.lookupUrl, "http://{}/api/location/v2/clients?ipAddress=");
   const config = loadConfig({
     env: { FIELDGATE_CMX_UNLOGGED: "true", FIELDGATE_CMX_MAC_HASH_KEY: "k" },
     args: ["--cmx-hosts", "test,10.0.0.2", "--cmx-time-zone", "America/Los_Angeles"],

@@ -122,11 +122,18 @@ Deno.test("advance: table of the original's cases, without its double counting",
       after: { floorId: FLOOR, p1: b, p2: c, segmentMetres: 5 * 4.42 },
     },
     {
-      name: "a notification older than the last sighting is capped at 0 m",
+      name: "a notification older than the last sighting changes nothing",
       before: state(a, b),
       sighting: sighting(c, 50, -10),
       added: 0,
-      after: { floorId: FLOOR, p1: b, p2: c, segmentMetres: 0 },
+      after: { floorId: FLOOR, p1: a, p2: b, segmentMetres: 10 },
+    },
+    {
+      name: "a re-sent notification (same time) changes nothing",
+      before: state(a, b),
+      sighting: sighting(c, 50, 0),
+      added: 0,
+      after: { floorId: FLOOR, p1: a, p2: b, segmentMetres: 10 },
     },
   ];
   for (const { name, before, sighting: s, added, after } of cases) {
@@ -152,6 +159,19 @@ Deno.test("advance: a straight walk of five sightings counts each counted segmen
   }
   // Sightings 1 and 2 only place the points; 3, 4 and 5 each add their own 50 ft.
   assert.ok(Math.abs(total - 3 * ft(50)) < 1e-9, `total ${total}`);
+});
+
+Deno.test("advance: a re-sent notification in a straight walk loses no step", () => {
+  let current: DistanceState | null = null;
+  let total = 0;
+  const seconds = [0, 60, 120, 120, 180, 240];
+  const xs = [100, 200, 300, 300, 400, 500];
+  for (let i = 0; i < seconds.length; i++) {
+    const step = advance(current, sighting({ x: xs[i], y: 100 }, 100, seconds[i]), DEFAULT_DISTANCE_SETTINGS);
+    current = step.state;
+    total += step.addedMetres;
+  }
+  assert.ok(Math.abs(total - 3 * ft(100)) < 1e-9, `total ${total}, expected three 100 ft steps`);
 });
 
 Deno.test("advance: settings are honoured (angle threshold and speed cap)", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { hashMac, ipv4Octets, isPrivateIpv4, normalizeMac, testMac } from "../../domain/cmx_mac.ts";
+import { hashMac, ipv4Octets, isPrivateIpv4, isPrivateIpv6, normalizeMac, testMac } from "../../domain/cmx_mac.ts";
 
 Deno.test("hashMac: SHA-1 of the MAC without colons + key, last 8 hex digits after 00:00", () => {
   const digest = createHash("sha1").update("3c0754a1b2c3" + "s3cret").digest("hex");
@@ -24,10 +24,15 @@ Deno.test("normalizeMac accepts the usual spellings and refuses the rest", () =>
 Deno.test("IPs: dotted IPv4 only; RFC 1918 ranges are private; the test host's MAC", () => {
   assert.deepEqual(ipv4Octets("10.20.1.17"), [10, 20, 1, 17]);
   for (const text of ["10.20.1", "10.20.1.256", "a.b.c.d", "::1", "10.20.1.17 "]) assert.equal(ipv4Octets(text), null);
-  const privateIps = ["10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1"];
+  const privateIps = ["10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1", "127.0.0.1", "169.254.3.4"];
   for (const ip of privateIps) assert.ok(isPrivateIpv4(ipv4Octets(ip)!), ip);
   for (const ip of ["64.102.249.9", "172.32.0.1", "192.169.0.1", "8.8.8.8"]) {
     assert.ok(!isPrivateIpv4(ipv4Octets(ip)!), ip);
   }
-  assert.equal(testMac([10, 20, 1, 17]), "00:00:0a:14:01:11");
+  // The original's ip_to_mac: 10.20.1.17 = 169083153 → "0169083153" in pairs after "00".
+  assert.equal(testMac([10, 20, 1, 17]), "00:01:69:08:31:53");
+  assert.equal(testMac([255, 255, 255, 255]), "00:42:94:96:72:95");
+  assert.equal(testMac([0, 0, 0, 7]), "00:00:00:00:00:07");
+  for (const ip of ["fd12:3456::1", "fe80::1", "::1"]) assert.ok(isPrivateIpv6(ip), ip);
+  for (const ip of ["2001:db8::1", "2a00:1450::1"]) assert.ok(!isPrivateIpv6(ip), ip);
 });
