@@ -5,17 +5,13 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { html } from "hono/html";
+import { htmlPage } from "./page.ts";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { kmMiles } from "../domain/cmx_live.ts";
 import type { CmxLeaderboard, CmxStore, CmxSummary } from "../storage/types.ts";
 
 const CHART_MINUTES = 120;
 const TOP_WALKERS = 20;
-const STYLE = `body{font:15px/1.4 system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:collapse}
-th,td{text-align:left;padding:.3rem .8rem;border-bottom:1px solid #ddd}th{background:#f4f4f4}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}.muted{color:#777}
-svg{border:1px solid #ddd;background:#fafafa}`;
 
 /** The admin page as a Hono sub-app (mounted at `/cmx`). */
 export function cmxAdminRoutes(store: CmxStore, guard: MiddlewareHandler, movementDistanceFt: number): Hono {
@@ -31,48 +27,46 @@ export function cmxAdminRoutes(store: CmxStore, guard: MiddlewareHandler, moveme
 function page(summary: CmxSummary, board: CmxLeaderboard, movementDistanceFt: number) {
   const total = kmMiles(summary.totalMetres, 1);
   const peak = Math.max(0, ...summary.perMinute.map((m) => m.notifications));
-  return html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width">
-        <title>Track Your Steps admin</title>
-        <style>${STYLE}</style>
-      </head>
-      <body>
-    <h1>Track Your Steps</h1>
-    <dl>
-    <dt>Registered users</dt><dd>${summary.users}</dd>
-    <dt>Registered devices</dt><dd>${summary.registeredDevices}</dd>
-    <dt>Tracked devices</dt><dd>${summary.trackedDevices}</dd>
-    <dt>Distance walked</dt><dd>${total.km} km (${total.miles} miles)</dd>
-    <dt>Zones seen</dt><dd>${summary.zones}</dd>
-    <dt>Peak load</dt><dd>${peak} notifications/min (${(peak / 60).toFixed(
-      1,
-    )}/s); CMX reports every ${movementDistanceFt} ft</dd>
-    </dl>
-    <h2>Notifications per minute (last ${CHART_MINUTES} minutes)</h2>
-    ${chart(summary.perMinute)}
-    <h2>Top walkers</h2>
-    ${board.leaders.length === 0
-      ? html`<p class="muted">No registered walkers yet.</p>`
-      : html`<table><tr><th>Place</th><th>Username</th><th>km</th><th>miles</th></tr>${
-        board.leaders.map((leader) => {
-          const { km, miles } = kmMiles(leader.metres, 1);
-          return html`
-            <tr>
-              <td>${leader.place}</td>
-              <td>${leader.username}</td>
-              <td>${km}</td>
-              <td>${miles}</td>
-            </tr>
-          `;
-        })
-      }</table>`}
-      </body>
-    </html>
-  `;
+  return htmlPage(
+    "Track Your Steps admin",
+    html`
+      <h1>Track Your Steps</h1>
+      <dl>
+        <dt>Registered users</dt>
+        <dd>${summary.users}</dd>
+        <dt>Registered devices</dt>
+        <dd>${summary.registeredDevices}</dd>
+        <dt>Tracked devices</dt>
+        <dd>${summary.trackedDevices}</dd>
+        <dt>Distance walked</dt>
+        <dd>${total.km} km (${total.miles} miles)</dd>
+        <dt>Zones seen</dt>
+        <dd>${summary.zones}</dd>
+        <dt>Peak load</dt>
+        <dd>${peak} notifications/min (${(peak / 60).toFixed(
+          1,
+        )}/s); CMX reports every ${movementDistanceFt} ft</dd>
+      </dl>
+      <h2>Notifications per minute (last ${CHART_MINUTES} minutes)</h2>
+      ${chart(summary.perMinute)}
+      <h2>Top walkers</h2>
+      ${board.leaders.length === 0
+        ? html`<p class="muted">No registered walkers yet.</p>`
+        : html`<table><tr><th>Place</th><th>Username</th><th>km</th><th>miles</th></tr>${
+          board.leaders.map((leader) => {
+            const { km, miles } = kmMiles(leader.metres, 1);
+            return html`
+              <tr>
+                <td>${leader.place}</td>
+                <td>${leader.username}</td>
+                <td>${km}</td>
+                <td>${miles}</td>
+              </tr>
+            `;
+          })
+        }</table>`}
+    `,
+  );
 }
 
 /** Bars per minute over the last {@link CHART_MINUTES} minutes, as inline SVG. */

@@ -1,101 +1,93 @@
 /** The human-readable `/server-status` page: server-rendered, no scripts, readable at a glance. */
 import { html } from "hono/html";
+import { htmlPage } from "./page.ts";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { StatusReport } from "./status.ts";
-
-const STYLE = `body{font:15px/1.4 system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ddd}th{background:#f4f4f4}
-.ok{color:#176117;font-weight:bold}.bad{color:#a01010;font-weight:bold}.muted{color:#777}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}`;
 
 /** Renders the report as a complete HTML page. */
 export function renderStatusPage(report: StatusReport): HtmlEscapedString | Promise<HtmlEscapedString> {
   const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-  return html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width">
-        <title>fieldgate status</title>
-        <style>${STYLE}</style>
-      </head>
-      <body>
-        <h1>fieldgate status: ${report.healthy
-          ? html`<span class="ok">healthy</span>`
-          : html`<span class="bad">UNHEALTHY</span>`}</h1>
-        <dl>
-        <dt>Version</dt><dd>${report.version}</dd>
-        <dt>Up since</dt><dd>${report.startedAt} (${formatDuration(report.uptimeSeconds)})</dd>
-        <dt>Storage</dt><dd>${report.storage.backend} at ${report.storage.location} — ${report.storage.reachable
+  return htmlPage(
+    "fieldgate status",
+    html`
+          <h1>fieldgate status: ${report.healthy
+            ? html`<span class="ok">healthy</span>`
+            : html`<span class="bad">UNHEALTHY</span>`}</h1>
+          <dl>
+        <dt>Version</dt>
+        <dd>${report.version}</dd>
+        <dt>Up since</dt>
+        <dd>${report.startedAt} (${formatDuration(report.uptimeSeconds)})</dd>
+        <dt>Storage</dt>
+        <dd>${report.storage.backend} at ${report.storage.location} — ${report.storage.reachable
           ? html`<span class="ok">reachable</span>`
           : html`<span class="bad">unreachable: ${report.storage.error}</span>`}</dd>
-        <dt>Disk</dt><dd>${gib(report.disk.freeBytes)} free of ${gib(report.disk.totalBytes)} (${report.disk.path})</dd>
-        <dt>Certificate</dt><dd>${report.certificate.subject}, valid until ${report.certificate
+        <dt>Disk</dt>
+        <dd>${gib(report.disk.freeBytes)} free of ${gib(report.disk.totalBytes)} (${report.disk.path})</dd>
+        <dt>Certificate</dt>
+        <dd>${report.certificate.subject}, valid until ${report.certificate
           .notAfter} ${report.certificate.daysLeft < 14
           ? html`<span class="bad">(${report.certificate.daysLeft} days left: renew now)</span>`
           : html`<span class="muted">(${report.certificate.daysLeft} days left)</span>`}</dd>
-        </dl>
-        <h2>OTT stations (${report.stations.length})</h2>
-        ${report.stations.length === 0
-          ? html`<p class="muted">No transmissions yet. Add a logger account with <code>deno task user add dl001</code>.</p>`
-          : html`<table><tr><th>Station</th><th>Last seen (UTC)</th><th>Transmissions</th><th>Alarms</th></tr>
+      </dl>
+          <h2>OTT stations (${report.stations.length})</h2>
+          ${report.stations.length === 0
+            ? html`<p class="muted">No transmissions yet. Add a logger account with <code>deno task user add dl001</code>.</p>`
+            : html`<table><tr><th>Station</th><th>Last seen (UTC)</th><th>Transmissions</th><th>Alarms</th></tr>
 ${
-            report.stations.map((s) =>
-              html`
-                <tr>
-                  <td>${s.stationId}</td>
-                  <td>${s.lastSeen}</td>
-                  <td>${s.transmissions}</td>
-                  <td>${s.alarms}</td>
-                </tr>
-              `
-            )
-          }
+              report.stations.map((s) =>
+                html`
+                  <tr>
+                    <td>${s.stationId}</td>
+                    <td>${s.lastSeen}</td>
+                    <td>${s.transmissions}</td>
+                    <td>${s.alarms}</td>
+                  </tr>
+                `
+              )
+            }
 </table>`}
-        <h2>Meters (${report.meters.length})</h2>
-    ${report.meters.length === 0
-      ? html`<p class="muted">No meter has reported yet.</p>`
-      : html`<table><tr><th>Pub id</th><th>Device</th><th>Readings</th><th>Latest (UTC)</th><th>Voltage</th><th>Frequency</th><th>Protected</th></tr>
+          <h2>Meters (${report.meters.length})</h2>
+      ${report.meters.length === 0
+        ? html`<p class="muted">No meter has reported yet.</p>`
+        : html`<table><tr><th>Pub id</th><th>Device</th><th>Readings</th><th>Latest (UTC)</th><th>Voltage</th><th>Frequency</th><th>Protected</th></tr>
 ${
-        report.meters.map((m) =>
-          html`
-            <tr>
-              <td>${m.pubId}</td>
-              <td>${m.deviceName ?? ""}</td>
-              <td>${m.readings}</td>
-              <td>${m.latest?.createdAt ?? "-"}</td>
-              <td>${m.latest?.voltage ?? ""}</td>
-              <td>${m.latest?.frequency ?? ""}</td>
-              <td>${m.latest ? (m.latest.protected ? "yes" : "no") : ""}</td>
-            </tr>
-          `
-        )
-      }
+          report.meters.map((m) =>
+            html`
+              <tr>
+                <td>${m.pubId}</td>
+                <td>${m.deviceName ?? ""}</td>
+                <td>${m.readings}</td>
+                <td>${m.latest?.createdAt ?? "-"}</td>
+                <td>${m.latest?.voltage ?? ""}</td>
+                <td>${m.latest?.frequency ?? ""}</td>
+                <td>${m.latest ? (m.latest.protected ? "yes" : "no") : ""}</td>
+              </tr>
+            `
+          )
+        }
 </table>`}
-    <h2>Recent alarms</h2>
-        ${report.recentAlarms.length === 0
-          ? html`<p class="muted">No alarms.</p>`
-          : html`<table><tr><th>Received (UTC)</th><th>Station</th><th>Channel</th><th>Type</th><th>Message</th></tr>
+      <h2>Recent alarms</h2>
+          ${report.recentAlarms.length === 0
+            ? html`<p class="muted">No alarms.</p>`
+            : html`<table><tr><th>Received (UTC)</th><th>Station</th><th>Channel</th><th>Type</th><th>Message</th></tr>
 ${
-            report.recentAlarms.map((a) =>
-              html`
-                <tr>
-                  <td>${a.receivedAt}</td>
-                  <td>${a.stationId}</td>
-                  <td>${a.channelId}</td>
-                  <td>${a.type}</td>
-                  <td>${a.message}</td>
-                </tr>
-              `
-            )
-          }
+              report.recentAlarms.map((a) =>
+                html`
+                  <tr>
+                    <td>${a.receivedAt}</td>
+                    <td>${a.stationId}</td>
+                    <td>${a.channelId}</td>
+                    <td>${a.type}</td>
+                    <td>${a.message}</td>
+                  </tr>
+                `
+              )
+            }
 </table>`}
-        <p class="muted">JSON: <code>/server-status?format=json</code></p>
-          </body>
-    </html>
-  `;
+          <p class="muted">JSON: <code>/server-status?format=json</code></p>
+    `,
+  );
 }
 
 function formatDuration(seconds: number): string {
