@@ -36,6 +36,12 @@ export function cmxRoutes({ store, config, adminGuard }: CmxRouteOptions): Hono 
   const ready = store.setUnlogged(config.unlogged).catch((error) =>
     log.error("could not apply cmx.unlogged = {unlogged}: {error}", { unlogged: config.unlogged, error: String(error) })
   );
+  if (config.apiUser !== "" && config.hosts.trim() === "") {
+    log.warn(
+      "the /live API is on but cmx.hosts is empty: every registration will answer 404 " +
+        '"Connect to #clus WiFi first"; set cmx.hosts (or `test` to try without a CMX)',
+    );
+  }
   const rules: CmxRules = {
     distance: { maxMetresPerSecond: config.maxMetresPerSecond, maxMovingAngle: config.maxMovingAngle },
     dayOf: dayIn(config.timeZone),
