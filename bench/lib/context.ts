@@ -53,7 +53,7 @@ export async function createContext(postgresUrl: string): Promise<BenchContext> 
   };
 }
 
-/** The `Authorization` header value for {@link BENCH_USER}. */
-export function basicAuthHeader(): string {
-  return `Basic ${btoa(`${BENCH_USER.name}:${BENCH_USER.password}`)}`;
+/** The `Authorization` header value for `user` ({@link BENCH_USER} unless given). */
+export function basicAuthHeader(user: { name: string; password: string } = BENCH_USER): string {
+  return `Basic ${btoa(`${user.name}:${user.password}`)}`;
 }

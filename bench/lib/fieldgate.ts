@@ -20,7 +20,7 @@ export interface Fieldgate {
   child: Child;
   /** GET `path` over HTTPS with the bench login and parse the JSON answer. */
   getJson<T>(path: string): Promise<T>;
-  /** Stops the process (draining), drops its database and removes its data directory. */
+  /** Stops the process (draining), drops its database and removes its data directory (unless prepared). */
   stop(): Promise<void>;
 }
 
@@ -31,13 +31,32 @@ interface ListeningProperties {
   meterPort?: number | null;
 }
 
-/** Starts fieldgate on `backend`; with `meter`, also the meter socket (confo stays off). */
-export async function startFieldgate(
-  context: BenchContext,
-  options: { backend: Backend; meter: boolean },
-): Promise<Fieldgate> {
-  const dataDir = await context.newDir(`fieldgate-${options.backend}-`);
-  const database = options.backend === "postgres" ? await createScratchDatabase(context.postgresUrl) : null;
+/** Data prepared before fieldgate starts (generated rows); its owner removes it, not {@link Fieldgate.stop}. */
+export interface PreparedData {
+  dataDir: string;
+  /** PostgreSQL URL; empty for SQLite under `dataDir`. */
+  databaseUrl: string;
+}
+
+/** How to start fieldgate. */
+export interface FieldgateOptions {
+  backend: Backend;
+  /** Also the meter socket (confo stays off). */
+  meter: boolean;
+  /** More command-line options, e.g. the CMX credentials. */
+  args?: string[];
+  /** Run on this data instead of a fresh data directory and database. */
+  data?: PreparedData;
+}
+
+/** Starts fieldgate on `backend` with a fresh data directory and database, or on `options.data`. */
+export async function startFieldgate(context: BenchContext, options: FieldgateOptions): Promise<Fieldgate> {
+  const dataDir = options.data?.dataDir ?? await context.newDir(`fieldgate-${options.backend}-`);
+  const database = options.data
+    ? (options.data.databaseUrl ? { url: options.data.databaseUrl, drop: () => Promise.resolve() } : null)
+    : options.backend === "postgres"
+    ? await createScratchDatabase(context.postgresUrl)
+    : null;
   const child = spawnChild({
     command: context.deno,
     args: [
@@ -51,15 +70,18 @@ export async function startFieldgate(
       ...["--meter-enabled", String(options.meter), "--meter-hostname", "127.0.0.1", "--meter-port", "0"],
       // One load generator opens every connection from 127.0.0.1.
       ...["--tcp-max-connections", "20000", "--tcp-max-connections-per-ip", "20000", "--confo-enabled", "false"],
+      ...(options.args ?? []),
     ],
     // In the data directory, so a fieldgate.toml in the checkout does not apply.
     cwd: dataDir,
-    logFile: join(context.root, `${dataDir.split("/").at(-1)}.log`),
+    // One log per start: a prepared data directory is started again, and an old log's port line must not match.
+    logFile: join(context.root, `${dataDir.split("/").at(-1)}-${crypto.randomUUID().slice(0, 8)}.log`),
   });
   const client = Deno.createHttpClient({ caCerts: [context.caCert] });
   const stop = async () => {
     await child.stop();
     client.close();
+    if (options.data) return;
     await database?.drop();
     await Deno.remove(dataDir, { recursive: true });
   };

@@ -1,0 +1,252 @@
+/**
+ * CMX scenario, two parts.
+ * Ingest: wrk POSTs batches of movement notifications (distinct devices,
+ * advancing timestamps and coordinates) over HTTPS keep-alive to
+ * `/notification`, against fieldgate (SQLite and PostgreSQL) and the ceiling
+ * (bench/peers/ceiling_cmx.ts), in the same repetition; fieldgate's stored
+ * notification count is checked against the acknowledged ones.
+ * Queries: generated users and `distance_history` rows, then a fixed number
+ * of `/live/leaderboard` and `/live/username_data` requests, timed one by one.
+ */
+import { join } from "node:path";
+import {
+  type Contender,
+  fieldgateContenders,
+  measureContenders,
+  type Measurement,
+  ratiosAgainst,
+} from "./lib/contenders.ts";
+import { benchUsername, type CmxData, generateCmxData, movementScript } from "./lib/cmx_data.ts";
+import { basicAuthHeader, type BenchContext } from "./lib/context.ts";
+import { type Backend, type Fieldgate, startFieldgate } from "./lib/fieldgate.ts";
+import { startDenoPeer } from "./lib/peer.ts";
+import type { Child } from "./lib/process.ts";
+import type { Column, ScenarioResult } from "./lib/report.ts";
+import { timeRequests } from "./lib/requests.ts";
+import { ensureWrk, runWrk } from "./lib/wrk.ts";
+
+/** How hard, how long and how much data. */
+export interface CmxOptions {
+  durationS: number;
+  /** Concurrent wrk connections (CMX servers posting). */
+  clients: number;
+  /** Notifications per post. */
+  batch: number;
+  repetitions: number;
+  backends: Backend[];
+  /** Generated registered users and history rows for the query part. */
+  users: number;
+  historyRows: number;
+  /** Requests per endpoint and repetition, and how many in flight. */
+  queries: number;
+  queryConcurrency: number;
+}
+
+/** The issue's sizes (issue 5 and 8); smaller runs say so. */
+const FULL_USERS = 30_000;
+const FULL_HISTORY_ROWS = 1_000_000;
+const DEVICES_PER_WRK_THREAD = 20_000;
+const WRK_THREADS = 2;
+const WARMUP_REQUESTS = 100;
+const LEADERS = 10;
+const NOTIFICATION_USER = { name: "bench", password: "cmx notification password for loopback only" };
+const API_USER = { name: "benchapi", password: "cmx api password for loopback only" };
+const FIXTURE = new URL("../../shared/fixtures/cmx-movement.json", import.meta.url);
+
+const CREDENTIALS = [
+  ...["--cmx-notification-user", NOTIFICATION_USER.name, "--cmx-notification-password", NOTIFICATION_USER.password],
+  ...["--cmx-api-user", API_USER.name, "--cmx-api-password", API_USER.password],
+];
+
+/** A server ready for notification posts; `stored` counts what it recorded (fieldgate only). */
+interface IngestTarget {
+  url: string;
+  child: Child;
+  stored?: () => Promise<number>;
+  stop(): Promise<void>;
+}
+
+const INGEST_COLUMNS: Column[] = [
+  { key: "notificationsPerS", label: "acked notifications/s", digits: 0 },
+  { key: "p50Ms", label: "post p50 ms", digits: 1 },
+  { key: "p99Ms", label: "post p99 ms", digits: 1 },
+  { key: "acknowledged", label: "acked notifications", digits: 0 },
+  { key: "stored", label: "stored notifications", digits: 0 },
+  { key: "failed", label: "non-2xx + socket errors", digits: 0 },
+  { key: "serverCores", label: "server CPU cores", digits: 2 },
+  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+];
+
+const QUERY_COLUMNS: Column[] = [
+  { key: "leaderboardP50Ms", label: "leaderboard p50 ms", digits: 2 },
+  { key: "leaderboardP99Ms", label: "leaderboard p99 ms", digits: 2 },
+  { key: "leaderboardPerS", label: "leaderboard req/s", digits: 0 },
+  { key: "usernameDataP50Ms", label: "username_data p50 ms", digits: 2 },
+  { key: "usernameDataP99Ms", label: "username_data p99 ms", digits: 2 },
+  { key: "usernameDataPerS", label: "username_data req/s", digits: 0 },
+  { key: "failed", label: "failed", digits: 0 },
+  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+];
+
+/** Runs both parts; returns the ingest table and the query table. */
+export async function cmxScenario(context: BenchContext, options: CmxOptions): Promise<ScenarioResult[]> {
+  return [await ingestPart(context, options), await queryPart(context, options)];
+}
+
+async function ingestPart(context: BenchContext, options: CmxOptions): Promise<ScenarioResult> {
+  await ensureWrk();
+  const script = join(context.root, "cmx-movement.lua");
+  await Deno.writeTextFile(
+    script,
+    movementScript(await Deno.readTextFile(FIXTURE), {
+      batch: options.batch,
+      devicesPerThread: DEVICES_PER_WRK_THREAD,
+      headers: { "Content-Type": "application/json", "Authorization": basicAuthHeader(NOTIFICATION_USER) },
+    }),
+  );
+  const contenders: Contender<IngestTarget>[] = [
+    ...fieldgateContenders(options.backends, (backend) => fieldgateIngestTarget(context, backend)),
+    { server: "ceiling: Deno.serve + JSON.parse", backend: "-", start: () => ceilingTarget(context) },
+  ];
+  const setup = `${options.clients} clients × ${options.batch}/post, ${options.durationS} s`;
+  const { rows, warnings } = await measureContenders(
+    { scenario: "cmx ingest", setup, repetitions: options.repetitions, contenders },
+    (target) => measureIngest(target, script, options),
+  );
+  return {
+    name: "CMX ingest: durable movement notifications over HTTPS (target ≥ 10,000/s)",
+    columns: INGEST_COLUMNS,
+    rows,
+    ratios: ratiosAgainst(rows, rows.at(-1)!, "ceiling", "notificationsPerS"),
+    warnings,
+  };
+}
+
+async function measureIngest(target: IngestTarget, script: string, options: CmxOptions): Promise<Measurement> {
+  const before = await target.child.usage();
+  const wrk = await runWrk({
+    url: `${target.url}/notification`,
+    connections: options.clients,
+    threads: WRK_THREADS,
+    durationS: options.durationS,
+    script,
+  });
+  const after = await target.child.usage();
+  // A 200 means every notification of the post is committed (the ceiling: merely parsed).
+  const acknowledged = (wrk.requests - wrk.non2xx) * options.batch;
+  const stored = target.stored ? await target.stored() : NaN;
+  const failed = wrk.non2xx + wrk.socketErrors;
+  const problems: string[] = [];
+  if (failed > 0) problems.push(`${failed} non-2xx responses or socket errors`);
+  if (stored < acknowledged) problems.push(`${acknowledged} notifications acknowledged but only ${stored} stored`);
+  return {
+    metrics: {
+      notificationsPerS: acknowledged / wrk.durationS,
+      p50Ms: wrk.p50Ms,
+      p99Ms: wrk.p99Ms,
+      acknowledged,
+      stored,
+      failed,
+      serverCores: (after.cpuSeconds - before.cpuSeconds) / wrk.durationS,
+      peakRssMiB: after.peakRssMiB,
+    },
+    problems,
+  };
+}
+
+async function fieldgateIngestTarget(context: BenchContext, backend: Backend): Promise<IngestTarget> {
+  const server = await startFieldgate(context, { backend, meter: false, args: CREDENTIALS });
+  return { url: server.url, child: server.child, stored: () => storedNotifications(server), stop: server.stop };
+}
+
+/** Notifications fieldgate counted (`GET /cmx/admin?format=json`: its per-minute counters, last 120 minutes). */
+async function storedNotifications(server: Fieldgate): Promise<number> {
+  const summary = await server.getJson<{ perMinute: { notifications: number }[] }>("/cmx/admin?format=json");
+  return summary.perMinute.reduce((sum, minute) => sum + minute.notifications, 0);
+}
+
+async function ceilingTarget(context: BenchContext): Promise<IngestTarget> {
+  const peer = await startDenoPeer(context, "ceiling_cmx.ts");
+  return { url: `https://127.0.0.1:${peer.port}`, child: peer.child, stop: () => peer.child.stop().then(() => {}) };
+}
+
+async function queryPart(context: BenchContext, options: CmxOptions): Promise<ScenarioResult> {
+  const sizes = { users: options.users, historyRows: options.historyRows };
+  const data = new Map<Backend, CmxData>();
+  const warnings: string[] = [];
+  if (options.users < FULL_USERS || options.historyRows < FULL_HISTORY_ROWS) {
+    warnings.push(
+      `scaled down: ${options.users.toLocaleString("en-US")} users and ` +
+        `${options.historyRows.toLocaleString("en-US")} history rows, not the issue's 30,000 and 1,000,000`,
+    );
+  }
+  try {
+    for (const backend of options.backends) {
+      const generated = await generateCmxData(context, backend, sizes);
+      data.set(backend, generated);
+      warnings.push(`${backend}: generating the data took ${generated.generateS.toFixed(1)} s (not measured load)`);
+    }
+    const contenders = fieldgateContenders(
+      options.backends,
+      (backend) => startFieldgate(context, { backend, meter: false, args: CREDENTIALS, data: data.get(backend) }),
+    );
+    const setup = `${options.users.toLocaleString("en-US")} users, ${
+      options.historyRows.toLocaleString("en-US")
+    } rows, ${options.queries} req × ${options.queryConcurrency} in flight`;
+    const measured = await measureContenders(
+      { scenario: "cmx queries", setup, repetitions: options.repetitions, contenders },
+      (server) => measureQueries(context, server, options),
+    );
+    return {
+      name: "CMX queries: /live over HTTPS on generated data (target p99 < 10 ms)",
+      columns: QUERY_COLUMNS,
+      rows: measured.rows,
+      ratios: [],
+      warnings: [...warnings, ...measured.warnings],
+    };
+  } finally {
+    for (const generated of data.values()) await generated.remove();
+  }
+}
+
+async function measureQueries(context: BenchContext, server: Fieldgate, options: CmxOptions): Promise<Measurement> {
+  const query = async (path: string, body: (i: number) => string, count: number) =>
+    await timeRequests({
+      url: `${server.url}/live/${path}`,
+      headers: { "content-type": "application/json", "authorization": basicAuthHeader(API_USER) },
+      body,
+      count,
+      concurrency: options.queryConcurrency,
+      caCert: context.caCert,
+    });
+  // Users spread over the whole range (7919 is prime, so every user is hit before any twice).
+  const userBody = (i: number) => JSON.stringify({ username: benchUsername((i * 7919) % options.users) });
+  const leaderBody = () => JSON.stringify({ number_leaders: LEADERS });
+  await query("leaderboard", leaderBody, WARMUP_REQUESTS);
+  await query("username_data", userBody, WARMUP_REQUESTS);
+  const before = await server.child.usage();
+  const leaderboard = await query("leaderboard", leaderBody, options.queries);
+  const usernameData = await query("username_data", (i) => userBody(i + WARMUP_REQUESTS), options.queries);
+  const after = await server.child.usage();
+  // Latencies of failed requests say nothing about the queries.
+  for (const report of [leaderboard, usernameData]) {
+    if (report.failed > 0) [report.p50Ms, report.p99Ms, report.requestsPerS] = [NaN, NaN, NaN];
+  }
+  const problems = [leaderboard, usernameData]
+    .filter((report) => report.failed > 0)
+    .map((report) => `${report.failed} failed requests, first: ${report.firstFailure}`);
+  return {
+    metrics: {
+      leaderboardP50Ms: leaderboard.p50Ms,
+      leaderboardP99Ms: leaderboard.p99Ms,
+      leaderboardPerS: leaderboard.requestsPerS,
+      usernameDataP50Ms: usernameData.p50Ms,
+      usernameDataP99Ms: usernameData.p99Ms,
+      usernameDataPerS: usernameData.requestsPerS,
+      failed: leaderboard.failed + usernameData.failed,
+      peakRssMiB: after.peakRssMiB,
+      serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    },
+    problems,
+  };
+}
