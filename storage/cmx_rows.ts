@@ -34,6 +34,27 @@ export function distanceStates(rows: Iterable<DistanceRow>): Map<string, Distanc
   return states;
 }
 
+/** How stale the leader board's grand total may be. */
+export const TOTAL_CACHE_MS = 1000;
+
+/**
+ * Memoises an expensive aggregate for `ttlMs`: the leader board's grand
+ * total sums every device, and a dashboard polled by thousands of phones
+ * does not need it fresher than a second.
+ */
+export function cachedFor<T>(ttlMs: number, load: () => Promise<T>, now: () => number = Date.now): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  let loadedAt = -Infinity;
+  return () => {
+    if (value === undefined || now() - loadedAt >= ttlMs) {
+      loadedAt = now();
+      value = load();
+      value.catch(() => (value = undefined));
+    }
+    return value;
+  };
+}
+
 /**
  * Places for rows sorted by metres, farthest first: equal distances share a
  * place, and the next distance takes its position (1, 2, 2, 4), as SQL `rank()`.

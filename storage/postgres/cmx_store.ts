@@ -8,7 +8,7 @@
 import type postgres from "postgres";
 import type { RegistrationFacts, RegistrationOutcome } from "../../domain/cmx_live.ts";
 import { batchMacs, type CmxQueued, planCmxBatch } from "../cmx_batch.ts";
-import { type DistanceRow, distanceStates, rankLeaders } from "../cmx_rows.ts";
+import { cachedFor, type DistanceRow, distanceStates, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import type { CmxBatch, CmxDay, CmxDeviceStanding, CmxLeaderboard, CmxRules, CmxStore, CmxSummary } from "../types.ts";
 
@@ -19,9 +19,14 @@ const UNLOGGABLE = ["cmx_distance", "cmx_distance_history", "cmx_counts", "cmx_z
 export class PostgresCmxStore implements CmxStore {
   readonly #sql: postgres.Sql;
   readonly #queue: GroupCommitQueue<CmxQueued>;
+  readonly #totalMetres: () => Promise<number>;
 
   constructor(sql: postgres.Sql, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
+    this.#totalMetres = cachedFor(TOTAL_CACHE_MS, async () => {
+      const [{ total }] = await sql`select coalesce(sum(metres), 0)::float8 as total from cmx_distance`;
+      return total as number;
+    });
     this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), commitOptions);
   }
 
@@ -89,15 +94,15 @@ export class PostgresCmxStore implements CmxStore {
 
   async leaderboard(limit: number): Promise<CmxLeaderboard> {
     const sql = this.#sql;
-    const [rows, [{ total }]] = await Promise.all([
+    const [rows, totalMetres] = await Promise.all([
       sql`
         select u.nickname as username, s.metres from cmx_distance s join cmx_users u on u.email = s.owner
         where s.owner is not null order by s.metres desc, s.mac limit ${limit}`,
-      sql`select coalesce(sum(metres), 0)::float8 as total from cmx_distance`,
+      this.#totalMetres(),
     ]);
     return {
       leaders: rankLeaders(rows.map((row) => ({ username: row.username, metres: row.metres }))),
-      totalMetres: total,
+      totalMetres,
     };
   }
 

@@ -8,7 +8,7 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { RegistrationFacts, RegistrationOutcome } from "../../domain/cmx_live.ts";
 import { batchMacs, type CmxQueued, planCmxBatch } from "../cmx_batch.ts";
-import { type DistanceRow, distanceStates, rankLeaders } from "../cmx_rows.ts";
+import { cachedFor, type DistanceRow, distanceStates, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import type { CmxBatch, CmxDay, CmxDeviceStanding, CmxLeaderboard, CmxRules, CmxStore, CmxSummary } from "../types.ts";
 import { immediateTransaction } from "./migrations.ts";
@@ -21,11 +21,13 @@ export class SqliteCmxStore implements CmxStore {
   readonly #queue: GroupCommitQueue<CmxQueued>;
   readonly #write: ReturnType<typeof prepareWrites>;
   readonly #read: ReturnType<typeof prepareReads>;
+  readonly #totalMetres: () => Promise<number>;
 
   constructor(writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
     this.#writer = writer;
     this.#write = prepareWrites(writer);
     this.#read = prepareReads(reader);
+    this.#totalMetres = cachedFor(TOTAL_CACHE_MS, () => Promise.try(() => this.#read.totalMetres.get()!.n as number));
     this.#queue = new GroupCommitQueue((items) => Promise.try(() => this.#writeBatch(items)), commitOptions);
   }
 
@@ -86,14 +88,12 @@ export class SqliteCmxStore implements CmxStore {
     );
   }
 
-  leaderboard(limit: number): Promise<CmxLeaderboard> {
-    return Promise.try(() => {
-      const rows = this.#read.leaders.all(limit) as Row[];
-      return {
-        leaders: rankLeaders(rows.map((row) => ({ username: row.username as string, metres: row.metres as number }))),
-        totalMetres: this.#read.totalMetres.get()!.n as number,
-      };
-    });
+  async leaderboard(limit: number): Promise<CmxLeaderboard> {
+    const rows = this.#read.leaders.all(limit) as Row[];
+    return {
+      leaders: rankLeaders(rows.map((row) => ({ username: row.username as string, metres: row.metres as number }))),
+      totalMetres: await this.#totalMetres(),
+    };
   }
 
   ownerName(mac: string): Promise<string | null> {

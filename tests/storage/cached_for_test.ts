@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { cachedFor } from "../../storage/cmx_rows.ts";
+
+Deno.test("cachedFor loads once per period, and again after a failure", async () => {
+  let clock = 0;
+  let loads = 0;
+  let fail = false;
+  const total = cachedFor(1000, () => {
+    loads++;
+    return fail ? Promise.reject(new Error("db down")) : Promise.resolve(loads);
+  }, () => clock);
+  assert.equal(await total(), 1);
+  clock = 999;
+  assert.equal(await total(), 1, "fresh enough: no second load");
+  clock = 1000;
+  assert.equal(await total(), 2);
+  fail = true;
+  clock = 2000;
+  await assert.rejects(total(), /db down/);
+  fail = false;
+  assert.equal(await total(), 4, "a failed load is not kept");
+});
