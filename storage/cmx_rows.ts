@@ -34,8 +34,24 @@ export function distanceStates(rows: Iterable<DistanceRow>): Map<string, Distanc
   return states;
 }
 
-/** How stale the leader board's grand total may be. */
+/** How stale the leader board's grand total and the ranking behind places may be. */
 export const TOTAL_CACHE_MS = 1000;
+
+/**
+ * A device's place among registered devices: 1 + how many walked farther.
+ * `ranking` holds their metres, farthest first; a binary search replaces
+ * counting thousands of index entries on every `username_data`.
+ */
+export function placeIn(ranking: Float64Array, metres: number): number {
+  let low = 0;
+  let high = ranking.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (ranking[middle] > metres) low = middle + 1;
+    else high = middle;
+  }
+  return low + 1;
+}
 
 /**
  * Memoises an expensive aggregate for `ttlMs`: the leader board's grand

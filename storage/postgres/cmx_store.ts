@@ -8,7 +8,7 @@
 import type postgres from "postgres";
 import type { RegistrationFacts, RegistrationOutcome } from "../../domain/cmx_live.ts";
 import { batchMacs, type CmxQueued, planCmxBatch } from "../cmx_batch.ts";
-import { cachedFor, type DistanceRow, distanceStates, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
+import { cachedFor, type DistanceRow, distanceStates, placeIn, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import type { CmxBatch, CmxDay, CmxDeviceStanding, CmxLeaderboard, CmxRules, CmxStore, CmxSummary } from "../types.ts";
 
@@ -20,12 +20,17 @@ export class PostgresCmxStore implements CmxStore {
   readonly #sql: postgres.Sql;
   readonly #queue: GroupCommitQueue<CmxQueued>;
   readonly #totalMetres: () => Promise<number>;
+  readonly #ranking: () => Promise<Float64Array>;
 
   constructor(sql: postgres.Sql, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
     this.#totalMetres = cachedFor(TOTAL_CACHE_MS, async () => {
       const [{ total }] = await sql`select coalesce(sum(metres), 0)::float8 as total from cmx_distance`;
       return total as number;
+    });
+    this.#ranking = cachedFor(TOTAL_CACHE_MS, async () => {
+      const rows = await sql`select metres from cmx_distance where owner is not null order by metres desc`;
+      return Float64Array.from(rows, (row) => row.metres as number);
     });
     this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), commitOptions);
   }
@@ -73,17 +78,21 @@ export class PostgresCmxStore implements CmxStore {
 
   async userDevices(email: string): Promise<CmxDeviceStanding[] | null> {
     const sql = this.#sql;
-    const [exists, rows] = await Promise.all([
+    const [exists, rows, ranking] = await Promise.all([
       sql`select 1 from cmx_users where email = ${email}`,
       sql`
-        select d.mac, coalesce(s.metres, 0) as metres, s.floor_id is not null as sighted,
-          1 + (select count(*) from cmx_distance r
-               where r.owner is not null and r.metres > coalesce(s.metres, 0))::int as place
+        select d.mac, coalesce(s.metres, 0) as metres, s.floor_id is not null as sighted
         from cmx_devices d left join cmx_distance s on s.mac = d.mac
         where d.owner = ${email} order by d.mac`,
+      this.#ranking(),
     ]);
     if (exists.length === 0) return null;
-    return rows.map((row) => ({ mac: row.mac, metres: row.metres, place: row.place, sighted: row.sighted }));
+    return rows.map((row) => ({
+      mac: row.mac,
+      metres: row.metres,
+      place: placeIn(ranking, row.metres),
+      sighted: row.sighted,
+    }));
   }
 
   async deviceDays(mac: string, days: number): Promise<CmxDay[]> {

@@ -8,7 +8,7 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { RegistrationFacts, RegistrationOutcome } from "../../domain/cmx_live.ts";
 import { batchMacs, type CmxQueued, planCmxBatch } from "../cmx_batch.ts";
-import { cachedFor, type DistanceRow, distanceStates, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
+import { cachedFor, type DistanceRow, distanceStates, placeIn, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import type { CmxBatch, CmxDay, CmxDeviceStanding, CmxLeaderboard, CmxRules, CmxStore, CmxSummary } from "../types.ts";
 import { immediateTransaction } from "./migrations.ts";
@@ -22,12 +22,17 @@ export class SqliteCmxStore implements CmxStore {
   readonly #write: ReturnType<typeof prepareWrites>;
   readonly #read: ReturnType<typeof prepareReads>;
   readonly #totalMetres: () => Promise<number>;
+  readonly #ranking: () => Promise<Float64Array>;
 
   constructor(writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
     this.#writer = writer;
     this.#write = prepareWrites(writer);
     this.#read = prepareReads(reader);
     this.#totalMetres = cachedFor(TOTAL_CACHE_MS, () => Promise.try(() => this.#read.totalMetres.get()!.n as number));
+    this.#ranking = cachedFor(
+      TOTAL_CACHE_MS,
+      () => Promise.try(() => Float64Array.from(this.#read.ranking.all() as Row[], (row) => row.metres as number)),
+    );
     this.#queue = new GroupCommitQueue((items) => Promise.try(() => this.#writeBatch(items)), commitOptions);
   }
 
@@ -68,16 +73,16 @@ export class SqliteCmxStore implements CmxStore {
     );
   }
 
-  userDevices(email: string): Promise<CmxDeviceStanding[] | null> {
-    return Promise.try(() => {
-      if (this.#read.userExists.get(email) === undefined) return null;
-      return (this.#read.userDevices.all(email) as Row[]).map((row) => ({
-        mac: row.mac as string,
-        metres: row.metres as number,
-        place: row.place as number,
-        sighted: row.sighted === 1,
-      }));
-    });
+  async userDevices(email: string): Promise<CmxDeviceStanding[] | null> {
+    if (this.#read.userExists.get(email) === undefined) return null;
+    const rows = this.#read.userDevices.all(email) as Row[];
+    const ranking = await this.#ranking();
+    return rows.map((row) => ({
+      mac: row.mac as string,
+      metres: row.metres as number,
+      place: placeIn(ranking, row.metres as number),
+      sighted: row.sighted === 1,
+    }));
   }
 
   deviceDays(mac: string, days: number): Promise<CmxDay[]> {
@@ -162,12 +167,12 @@ function prepareReads(db: DatabaseSync) {
   const single = (expression: string, from: string) => db.prepare(`SELECT ${expression} AS n FROM ${from}`);
   return {
     userExists: db.prepare("SELECT 1 FROM cmx_users WHERE email = ?"),
-    // The place counts registered devices that walked farther: a range of the partial index.
     userDevices: db.prepare(`
-      SELECT d.mac, coalesce(s.metres, 0) AS metres, s.floor_id IS NOT NULL AS sighted,
-        1 + (SELECT count(*) FROM cmx_distance r WHERE r.owner IS NOT NULL AND r.metres > coalesce(s.metres, 0)) AS place
+      SELECT d.mac, coalesce(s.metres, 0) AS metres, s.floor_id IS NOT NULL AS sighted
       FROM cmx_devices d LEFT JOIN cmx_distance s ON s.mac = d.mac
       WHERE d.owner = ? ORDER BY d.mac`),
+    // Registered devices' metres, farthest first (the partial index's order), for places.
+    ranking: db.prepare("SELECT metres FROM cmx_distance WHERE owner IS NOT NULL ORDER BY metres DESC"),
     deviceDays: db.prepare("SELECT day, metres FROM cmx_distance_history WHERE mac = ? ORDER BY day DESC LIMIT ?"),
     leaders: db.prepare(`
       SELECT u.nickname AS username, s.metres FROM cmx_distance s JOIN cmx_users u ON u.email = s.owner
