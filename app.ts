@@ -12,6 +12,9 @@ import { alarmHook } from "./routes/alarm_hook.ts";
 import { cmxRoutes } from "./routes/cmx.ts";
 import { ottRoutes } from "./routes/ott.ts";
 import { ottValueRoutes } from "./routes/ott_values.ts";
+import { projectRoutes } from "./routes/projects.ts";
+import { tusRoutes } from "./routes/tus.ts";
+import { tusHooks } from "./routes/tus_hooks.ts";
 import { meterRoutes } from "./routes/meters.ts";
 import { meterLiveRoutes } from "./routes/meter_live.ts";
 import type { ReadingFeed } from "./live/reading_feed.ts";
@@ -21,7 +24,9 @@ import { maintenance } from "./routes/maintenance.ts";
 import type { MaintenanceFile } from "./storage/maintenance_file.ts";
 import { statusRoutes, type StatusSources } from "./routes/status.ts";
 import type { FileBlobStore } from "./storage/blob_fs.ts";
+import type { TusFileStore } from "./storage/tus_files.ts";
 import type { RecordStore } from "./storage/types.ts";
+import type { UploadLocks } from "./storage/upload_locks.ts";
 
 const log = getLogger(["fieldgate", "http"]);
 
@@ -30,6 +35,8 @@ export interface AppDependencies {
   config: Config;
   records: RecordStore;
   ottFiles: FileBlobStore;
+  /** tus upload files and their per-upload locks (shared with the cleanup). */
+  uploads: { files: TusFileStore; locks: UploadLocks };
   users: UsersFile;
   backoff: LoginBackoff;
   /** The maintenance window file. */
@@ -58,6 +65,9 @@ export function createApp(deps: AppDependencies): Hono {
   app.route("/", ottValueRoutes(deps.records.ott, guard));
   app.route("/", meterLiveRoutes(deps.readingFeed, guard));
   app.route("/", meterRoutes(deps.records, guard, bearerOrGuard(deps.config.confo.apiToken, guard)));
+  const hooks = tusHooks(deps.config.tus.hookUrl, deps.config.tus.hookToken);
+  app.route("/", tusRoutes({ store: deps.records.dropoff, ...deps.uploads, ...deps.config.tus, hooks }));
+  app.route("/", projectRoutes(deps.records.dropoff, deps.uploads.files, guard));
   app.route("/", cmxRoutes({ store: deps.records.cmx, config: deps.config.cmx, adminGuard: guard }));
   app.route(
     "/",

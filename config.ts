@@ -101,6 +101,48 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "",
     help: "URL to POST a JSON notice to after an alarm is stored; empty = none",
   },
+  {
+    key: "tus.maxSizeBytes",
+    schema: positiveInt,
+    default: 20 * 1024 ** 3,
+    help: "Largest tus upload accepted (bytes, Tus-Max-Size); projects may set a lower limit",
+  },
+  {
+    key: "tus.expireSeconds",
+    schema: positiveNumber,
+    default: 7 * 24 * 3600,
+    help: "An unfinished upload expires this long after its last PATCH (Upload-Expires), then is removed",
+  },
+  {
+    key: "tus.cleanupIntervalSeconds",
+    schema: positiveNumber,
+    default: 3600,
+    help: "How often expired unfinished uploads are removed",
+  },
+  {
+    key: "tus.idleTimeoutSeconds",
+    schema: positiveNumber,
+    default: 60,
+    help: "A PATCH body silent this long is treated as interrupted: its bytes so far are kept, the lock freed",
+  },
+  {
+    key: "tus.hookUrl",
+    schema: z.union([z.literal(""), z.url()]),
+    default: "",
+    help: "Back end receiving tusd-style pre-create/post-finish hooks (HOOK-NAME header); empty = none",
+  },
+  {
+    key: "tus.hookToken",
+    schema: z.string(),
+    default: "",
+    help: "API token sent to tus.hookUrl as `Authorization: Token …` (the original's Django API token)",
+  },
+  {
+    key: "tus.corsOrigins",
+    schema: z.string(),
+    default: "*",
+    help: "Origins whose web pages may upload (CORS), comma-separated; * = any, empty = none",
+  },
   { key: "meter.enabled", schema: bool, default: true, help: "Listen for CC3220S meter packets" },
   { key: "meter.hostname", schema: z.string().min(1), default: "0.0.0.0", help: "Meter socket bind address" },
   { key: "meter.port", schema: port, default: 38981, help: "Meter socket port (0 = any free port)" },
@@ -319,6 +361,15 @@ export interface Config {
   tls: { certFile: string; keyFile: string; reloadCheckSeconds: number; devHostnames: string };
   auth: { usersFile: string; maxFailures: number; lockoutSeconds: number };
   ott: { maxBodyBytes: number; tempSuffix: string; alarmHookUrl: string };
+  tus: {
+    maxSizeBytes: number;
+    expireSeconds: number;
+    cleanupIntervalSeconds: number;
+    idleTimeoutSeconds: number;
+    hookUrl: string;
+    hookToken: string;
+    corsOrigins: string;
+  };
   meter: TcpListenerConfig & { unknownPub: "register" | "reject"; mqttUrl: string };
   confo: TcpListenerConfig & { apiToken: string };
   cmx: CmxConfig;

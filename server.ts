@@ -16,6 +16,9 @@ import type { Config, TcpListenerConfig } from "./config.ts";
 import { FileBlobStore } from "./storage/blob_fs.ts";
 import { MaintenanceFile } from "./storage/maintenance_file.ts";
 import { openRecordStore } from "./storage/open.ts";
+import { scheduleUploadCleanup } from "./storage/tus_cleanup.ts";
+import { TusFileStore } from "./storage/tus_files.ts";
+import { UploadLocks } from "./storage/upload_locks.ts";
 import type { RecordStore } from "./storage/types.ts";
 import { confoHandler } from "./tcp/confo.ts";
 import { type ConnectionHandler, listenDevices } from "./tcp/listener.ts";
@@ -54,6 +57,13 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
       count: leftovers.length,
     });
   }
+  const uploads = { files: new TusFileStore(join(dataDir, "uploads")), locks: new UploadLocks(records.dropoff) };
+  const uploadCleanup = scheduleUploadCleanup(
+    records.dropoff,
+    uploads.files,
+    uploads.locks,
+    config.tus.cleanupIntervalSeconds,
+  );
   const users = new UsersFile(config.auth.usersFile);
   const readingFeed = new ReadingFeed();
   const mqtt = config.meter.mqttUrl ? startMqttPublisher(config.meter.mqttUrl, readingFeed) : null;
@@ -61,6 +71,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     config,
     records,
     ottFiles,
+    uploads,
     users,
     backoff: new LoginBackoff(config.auth),
     readingFeed,
@@ -133,6 +144,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     async close() {
       watch.stop();
       await Promise.all([https.shutdown(), http?.shutdown(), meter?.close(), confo?.close(), mqtt?.close()]);
+      await uploadCleanup.stop();
       await records.close();
     },
   };
@@ -166,7 +178,7 @@ function serve(
 }
 
 /** Throws the usual "address in use" error when another process listens on the port. */
-export function assertPortFree(hostname: string, port: number): void {
+function assertPortFree(hostname: string, port: number): void {
   if (port === 0) return;
   try {
     Deno.listen({ hostname, port }).close();

@@ -5,6 +5,8 @@
 import type { DistanceSettings } from "../domain/cmx_distance.ts";
 import type { RegistrationFacts, RegistrationOutcome } from "../domain/cmx_live.ts";
 import type { CmxMovement, CmxZoneSighting } from "../domain/cmx_notification.ts";
+import type { Project } from "../domain/dropoff.ts";
+import type { TusMetadata } from "../domain/tus.ts";
 
 /** One transmission from an OTT logger, after its raw body is durable on disk. */
 export interface OttTransmission {
@@ -313,8 +315,63 @@ export interface RecordStore {
   readonly meters: MeterStore;
   readonly confo: ConfoStore;
   readonly cmx: CmxStore;
+  readonly dropoff: DropoffStore;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Finishes pending commits and closes the connection. */
   close(): Promise<void>;
+}
+
+/** One tus upload as stored; the bytes live in the upload file, named by `id`. */
+export interface TusUpload {
+  id: string;
+  projectId: string;
+  /** Declared length; null while deferred (creation-defer-length). */
+  length: number | null;
+  /** Bytes durable on disk and acknowledged; only ever advanced after the file is fsync'd. */
+  offset: number;
+  /** Client metadata without the upload code, plus the bound `project`. */
+  metadata: TusMetadata;
+  createdAt: Date;
+  /** Unfinished uploads after this moment answer 410 and are removed by the cleanup. */
+  expiresAt: Date;
+  /** Set once offset reached length and the file's checksum was recorded. */
+  finishedAt: Date | null;
+  /** SHA-256 (hex) of the whole file, recorded when finished. */
+  sha256: string | null;
+}
+
+/** Releases a cross-instance upload lock. */
+export type UploadUnlock = () => Promise<void>;
+
+/** Projects and their tus uploads. */
+export interface DropoffStore {
+  /** Stores a new project (its id already chosen). */
+  createProject(project: Project): Promise<void>;
+  /** The project, or null. */
+  project(id: string): Promise<Project | null>;
+  /** The owner's projects, newest first. */
+  projects(owner: string): Promise<Project[]>;
+  /** Bytes the project's uploads take: declared lengths, or offsets while deferred. */
+  projectBytes(projectId: string): Promise<number>;
+  /** Records a new upload. */
+  createUpload(upload: TusUpload): Promise<void>;
+  /** The upload, or null. */
+  upload(id: string): Promise<TusUpload | null>;
+  /** The project's uploads, oldest first. */
+  uploads(projectId: string): Promise<TusUpload[]>;
+  /** Records progress once the bytes up to `offset` are durable; also sets a deferred length and the expiry. */
+  saveProgress(id: string, progress: { offset: number; length: number | null; expiresAt: Date }): Promise<void>;
+  /** Marks the upload finished with the whole file's SHA-256. */
+  finish(id: string, sha256: string, finishedAt: Date): Promise<void>;
+  /** Forgets the upload (its file is removed by the caller). */
+  deleteUpload(id: string): Promise<void>;
+  /** Unfinished uploads whose expiry has passed. */
+  expiredUploads(now: Date): Promise<TusUpload[]>;
+  /**
+   * Takes the upload's lock across every instance sharing the database, or
+   * resolves null when another holds it. SQLite has one host and relies on the
+   * in-process lock alone, so its lock always succeeds.
+   */
+  tryLockUpload(id: string): Promise<UploadUnlock | null>;
 }

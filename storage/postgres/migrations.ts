@@ -173,6 +173,40 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
         )`;
     },
   },
+  {
+    version: 4,
+    name: "data drop-off: projects and tus uploads",
+    up: async (tx) => {
+      await tx`
+        create table dropoff_projects (
+          id text collate "C" primary key,
+          owner text not null,
+          name text not null,
+          code_hash text,
+          max_size_bytes bigint,
+          quota_bytes bigint,
+          allowed_types text not null,
+          expires_at timestamptz,
+          created_at timestamptz not null
+        )`;
+      await tx`create index dropoff_projects_by_owner on dropoff_projects (owner, created_at)`;
+      // metadata is JSON text (as on SQLite, so both map rows alike); upload_length null while deferred.
+      await tx`
+        create table tus_uploads (
+          id text collate "C" primary key,
+          project_id text collate "C" not null references dropoff_projects (id),
+          upload_length bigint,
+          upload_offset bigint not null,
+          metadata text not null,
+          created_at timestamptz not null,
+          expires_at timestamptz not null,
+          finished_at timestamptz,
+          sha256 text
+        )`;
+      await tx`create index tus_uploads_by_project on tus_uploads (project_id, created_at)`;
+      await tx`create index tus_uploads_unfinished on tus_uploads (expires_at) where finished_at is null`;
+    },
+  },
 ];
 
 /** Advisory lock key serialising migrations of every fieldgate instance sharing a database. */

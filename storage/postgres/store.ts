@@ -9,6 +9,7 @@ import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_bat
 import type {
   CmxStore,
   ConfoStore,
+  DropoffStore,
   MeterStore,
   OttRecord,
   OttStore,
@@ -20,6 +21,7 @@ import type {
 } from "../types.ts";
 import { PostgresCmxStore } from "./cmx_store.ts";
 import { PostgresConfoStore } from "./confo_store.ts";
+import { PostgresDropoffStore } from "./dropoff_store.ts";
 import { PostgresMeterStore } from "./meter_store.ts";
 import { migrate } from "./migrations.ts";
 
@@ -86,6 +88,7 @@ class PostgresRecordStore implements RecordStore {
   readonly meters: MeterStore;
   readonly confo: ConfoStore;
   readonly cmx: CmxStore;
+  readonly dropoff: DropoffStore;
   readonly #sql: postgres.Sql;
   readonly #queue: GroupCommitQueue<OttRecord>;
   readonly #meters: PostgresMeterStore;
@@ -100,6 +103,7 @@ class PostgresRecordStore implements RecordStore {
     // another pooled connection, and a burst of readings never waits behind OTT records.
     this.meters = this.#meters = new PostgresMeterStore(sql, commitOptions);
     this.confo = new PostgresConfoStore(sql);
+    this.dropoff = new PostgresDropoffStore(sql);
     // CMX posts get their own queue too, committing in parallel on another pooled connection.
     this.cmx = this.#cmx = new PostgresCmxStore(sql, commitOptions);
   }

@@ -181,6 +181,40 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
         ) STRICT;
       `),
   },
+  {
+    version: 4,
+    name: "data drop-off: projects and tus uploads",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE dropoff_projects (
+          id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          name TEXT NOT NULL,
+          code_hash TEXT,
+          max_size_bytes INTEGER,
+          quota_bytes INTEGER,
+          allowed_types TEXT NOT NULL,
+          expires_at INTEGER,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX dropoff_projects_by_owner ON dropoff_projects (owner, created_at);
+
+        -- metadata is JSON; upload_length NULL while deferred.
+        CREATE TABLE tus_uploads (
+          id TEXT PRIMARY KEY,
+          project_id TEXT NOT NULL REFERENCES dropoff_projects (id),
+          upload_length INTEGER,
+          upload_offset INTEGER NOT NULL,
+          metadata TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          finished_at INTEGER,
+          sha256 TEXT
+        ) STRICT;
+        CREATE INDEX tus_uploads_by_project ON tus_uploads (project_id, created_at);
+        CREATE INDEX tus_uploads_unfinished ON tus_uploads (expires_at) WHERE finished_at IS NULL;
+      `),
+  },
 ];
 
 /**

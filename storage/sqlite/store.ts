@@ -12,6 +12,7 @@ import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_bat
 import type {
   CmxStore,
   ConfoStore,
+  DropoffStore,
   MeterStore,
   OttRecord,
   OttStore,
@@ -23,6 +24,7 @@ import type {
 } from "../types.ts";
 import { SqliteCmxStore } from "./cmx_store.ts";
 import { SqliteConfoStore } from "./confo_store.ts";
+import { SqliteDropoffStore } from "./dropoff_store.ts";
 import { SqliteMeterStore } from "./meter_store.ts";
 import { immediateTransaction, migrate } from "./migrations.ts";
 
@@ -70,6 +72,7 @@ class SqliteRecordStore implements RecordStore {
   readonly meters: MeterStore;
   readonly confo: ConfoStore;
   readonly cmx: CmxStore;
+  readonly dropoff: DropoffStore;
   readonly #writer: DatabaseSync;
   readonly #reader: DatabaseSync;
   readonly #queue: GroupCommitQueue<OttRecord>;
@@ -88,6 +91,7 @@ class SqliteRecordStore implements RecordStore {
     // batch stays one simple kind of transaction. Both share the one writer connection.
     this.meters = this.#meters = new SqliteMeterStore(writer, reader, commitOptions);
     this.confo = new SqliteConfoStore(writer, reader);
+    this.dropoff = new SqliteDropoffStore(writer, reader);
     // CMX posts get their own queue too: notification bursts never wait behind other protocols' batches.
     this.cmx = this.#cmx = new SqliteCmxStore(writer, reader, commitOptions);
   }

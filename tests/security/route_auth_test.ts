@@ -13,10 +13,21 @@ import { ReadingFeed } from "../../live/reading_feed.ts";
 import { FileBlobStore } from "../../storage/blob_fs.ts";
 import { MaintenanceFile } from "../../storage/maintenance_file.ts";
 import { openRecordStore } from "../../storage/open.ts";
+import { TusFileStore } from "../../storage/tus_files.ts";
+import { UploadLocks } from "../../storage/upload_locks.ts";
 import { writeUsersFile } from "../helpers/server.ts";
 
 /** Routes anyone may call: liveness for load balancers. */
 const PUBLIC = new Set(["GET /ping"]);
+
+/**
+ * tus uploads: the project's secret UUID v4 in the URL (and its optional upload
+ * code) is the credential, as in the original drop-off. Without `Tus-Resumable`
+ * they answer 412 before anything is looked up.
+ */
+const TUS = new Set(["POST /files/:project/", "POST /files/:project", "GET /files/:project/:upload"].concat(
+  ["PATCH", "DELETE"].map((method) => `${method} /files/:project/:upload`),
+));
 
 Deno.test("every non-public route refuses requests without credentials", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-routes-" });
@@ -34,6 +45,7 @@ Deno.test("every non-public route refuses requests without credentials", async (
       config,
       records,
       ottFiles: new FileBlobStore(join(dataDir, "ott")),
+      uploads: { files: new TusFileStore(join(dataDir, "uploads")), locks: new UploadLocks(records.dropoff) },
       users: new UsersFile(config.auth.usersFile),
       backoff: new LoginBackoff(config.auth),
       readingFeed: new ReadingFeed(),
@@ -56,6 +68,8 @@ Deno.test("every non-public route refuses requests without credentials", async (
       await response.body?.cancel();
       if (PUBLIC.has(key)) {
         assert.equal(response.status, 200, key);
+      } else if (TUS.has(key)) {
+        assert.equal(response.status, 412, key);
       } else {
         assert.equal(response.status, 401, `${key} must demand credentials`);
         assert.match(response.headers.get("www-authenticate") ?? "", /^Basic /, key);

@@ -1,0 +1,104 @@
+/**
+ * PostgreSQL drop-off store. Instances sharing the database serialise PATCHes
+ * to one upload with a session advisory lock on a reserved connection, held
+ * for the whole PATCH and released by the server itself if the instance dies.
+ */
+import type postgres from "postgres";
+import type { Project } from "../../domain/dropoff.ts";
+import { projectColumns, projectFromRow, uploadColumns, uploadFromRow } from "../dropoff_rows.ts";
+import type { DropoffStore, TusUpload, UploadUnlock } from "../types.ts";
+
+/** First half of the two-key advisory lock on uploads; differs from the migration and confo keys. */
+const UPLOAD_LOCK_CLASS = 0x74757300; // "tus\0"
+
+/** {@link DropoffStore} on PostgreSQL. */
+export class PostgresDropoffStore implements DropoffStore {
+  readonly #sql: postgres.Sql;
+
+  constructor(sql: postgres.Sql) {
+    this.#sql = sql;
+  }
+
+  async createProject(project: Project): Promise<void> {
+    await this.#sql`insert into dropoff_projects ${this.#sql(projectColumns(project))}`;
+  }
+
+  async project(id: string): Promise<Project | null> {
+    const [row] = await this.#sql`select * from dropoff_projects where id = ${id}`;
+    return row === undefined ? null : projectFromRow(row);
+  }
+
+  async projects(owner: string): Promise<Project[]> {
+    const rows = await this.#sql`select * from dropoff_projects where owner = ${owner} order by created_at desc, id`;
+    return rows.map(projectFromRow);
+  }
+
+  async projectBytes(projectId: string): Promise<number> {
+    const [row] = await this.#sql`
+      select coalesce(sum(coalesce(upload_length, upload_offset)), 0) as bytes from tus_uploads
+      where project_id = ${projectId}`;
+    return Number(row.bytes);
+  }
+
+  async createUpload(upload: TusUpload): Promise<void> {
+    await this.#sql`insert into tus_uploads ${this.#sql(uploadColumns(upload))}`;
+  }
+
+  async upload(id: string): Promise<TusUpload | null> {
+    const [row] = await this.#sql`select * from tus_uploads where id = ${id}`;
+    return row === undefined ? null : uploadFromRow(row);
+  }
+
+  async uploads(projectId: string): Promise<TusUpload[]> {
+    const rows = await this.#sql`select * from tus_uploads where project_id = ${projectId} order by created_at, id`;
+    return rows.map(uploadFromRow);
+  }
+
+  async saveProgress(id: string, progress: { offset: number; length: number | null; expiresAt: Date }): Promise<void> {
+    await this.#sql`
+      update tus_uploads set upload_offset = ${progress.offset}, upload_length = ${progress.length},
+        expires_at = ${progress.expiresAt}
+      where id = ${id}`;
+  }
+
+  async finish(id: string, sha256: string, finishedAt: Date): Promise<void> {
+    await this.#sql`update tus_uploads set sha256 = ${sha256}, finished_at = ${finishedAt} where id = ${id}`;
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.#sql`delete from tus_uploads where id = ${id}`;
+  }
+
+  async expiredUploads(now: Date): Promise<TusUpload[]> {
+    const rows = await this.#sql`select * from tus_uploads where finished_at is null and expires_at < ${now}`;
+    return rows.map(uploadFromRow);
+  }
+
+  async tryLockUpload(id: string): Promise<UploadUnlock | null> {
+    const connection = await this.#sql.reserve();
+    try {
+      const key = lockKey(id);
+      const [{ locked }] =
+        await connection`select pg_try_advisory_lock(${UPLOAD_LOCK_CLASS}::int, ${key}::int) as locked`;
+      if (!locked) {
+        connection.release();
+        return null;
+      }
+      return async () => {
+        try {
+          await connection`select pg_advisory_unlock(${UPLOAD_LOCK_CLASS}::int, ${key}::int)`;
+        } finally {
+          connection.release();
+        }
+      };
+    } catch (error) {
+      connection.release();
+      throw error;
+    }
+  }
+}
+
+/** The upload id's first 32 bits as a signed int4: ids are random, so collisions only cost a spurious 409. */
+function lockKey(id: string): number {
+  return Number.parseInt(id.slice(0, 8), 16) | 0;
+}

@@ -1,0 +1,53 @@
+/**
+ * Removes expired, unfinished tus uploads (abandoned ones expire too: every
+ * PATCH moves the expiry on) on a schedule: record first, then file, so a
+ * crash in between leaves at most an unreferenced file, never a record
+ * pointing at nothing.
+ */
+import { getLogger } from "@logtape/logtape";
+import type { TusFileStore } from "./tus_files.ts";
+import type { DropoffStore } from "./types.ts";
+import type { UploadLocks } from "./upload_locks.ts";
+
+const log = getLogger(["fieldgate", "tus"]);
+
+/** Removes every expired unfinished upload once; returns how many. */
+export async function removeExpiredUploads(
+  store: DropoffStore,
+  files: TusFileStore,
+  locks: UploadLocks,
+  now = new Date(),
+): Promise<number> {
+  let removed = 0;
+  for (const upload of await store.expiredUploads(now)) {
+    // A PATCH running on it (here or on another instance) moves its expiry on: skip it this round.
+    removed += await locks.with(upload.id, async () => {
+      await store.deleteUpload(upload.id);
+      await files.remove(upload.projectId, upload.id);
+      return 1;
+    }, () => 0);
+  }
+  if (removed > 0) log.info("removed {count} expired unfinished uploads", { count: removed });
+  return removed;
+}
+
+/** Runs {@link removeExpiredUploads} every `intervalSeconds`; `stop()` ends it and waits for a running round. */
+export function scheduleUploadCleanup(
+  store: DropoffStore,
+  files: TusFileStore,
+  locks: UploadLocks,
+  intervalSeconds: number,
+): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = removeExpiredUploads(store, files, locks).catch((error) =>
+      log.error("upload cleanup failed: {error}", { error: String(error) })
+    );
+  }, intervalSeconds * 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * The files behind tus uploads: `<root>/<project id>/<upload id>`, one file
+ * per upload, written in place as PATCH bodies stream in. The client's file
+ * name never becomes a path; ids are checked before any path is built.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { dirname } from "node:path";
+import { isProjectId } from "../domain/dropoff.ts";
+import { isUploadId, type TusChecksumAlgorithm } from "../domain/tus.ts";
+import { FileBlobStore, syncDir, UnsafePathError } from "./blob_fs.ts";
+
+/** How a streamed append ended. */
+export interface AppendOutcome {
+  /** Bytes written and fsync'd (all of them are on disk, whatever `ended` says). */
+  written: number;
+  /** `complete`: body ended; `too-large`: more than the limit arrived; `interrupted`: the body failed or stalled. */
+  ended: "complete" | "too-large" | "interrupted";
+  /** Digest of the written bytes, when an algorithm was asked for. */
+  digest: Uint8Array | null;
+}
+
+/** Upload files under one root directory (never served directly). */
+export class TusFileStore {
+  readonly #paths: FileBlobStore;
+
+  constructor(root: string) {
+    this.#paths = new FileBlobStore(root);
+  }
+
+  /** Absolute root directory. */
+  get root(): string {
+    return this.#paths.root;
+  }
+
+  /** Absolute path of an upload's file; throws for ids that are not ours. */
+  path(projectId: string, uploadId: string): string {
+    if (!isProjectId(projectId) || !isUploadId(uploadId)) {
+      throw new UnsafePathError(`not a project/upload id: ${projectId}/${uploadId}`);
+    }
+    return this.#paths.resolve(`${projectId}/${uploadId}`);
+  }
+
+  /** Creates the empty upload file durably (file and directory entries fsync'd). */
+  async create(projectId: string, uploadId: string): Promise<void> {
+    const path = this.path(projectId, uploadId);
+    const directory = dirname(path);
+    if (!(await exists(directory))) {
+      await Deno.mkdir(directory, { recursive: true, mode: 0o750 });
+      // The new project directory (and on first use the root) must survive a power loss too.
+      await syncDir(this.root);
+      await syncDir(dirname(this.root));
+    }
+    (await Deno.open(path, { write: true, createNew: true, mode: 0o640 })).close();
+    await syncDir(directory);
+  }
+
+  /**
+   * Writes `body` at `offset` as it arrives, at most `limit` bytes, then
+   * fsyncs. Bytes past `offset` left by a crash (written, never recorded) are
+   * cut off first, so the file always continues exactly at the recorded offset.
+   */
+  async append(
+    projectId: string,
+    uploadId: string,
+    offset: number,
+    body: ReadableStream<Uint8Array> | null,
+    options: { limit: number; algorithm: TusChecksumAlgorithm | null; idleTimeoutMs: number },
+  ): Promise<AppendOutcome> {
+    const file = await Deno.open(this.path(projectId, uploadId), { write: true });
+    const hash: Hash | null = options.algorithm ? createHash(options.algorithm) : null;
+    let written = 0;
+    let ended: AppendOutcome["ended"] = "complete";
+    try {
+      await file.truncate(offset);
+      await file.seek(offset, Deno.SeekMode.Start);
+      const reader = body?.getReader();
+      const pending = new WriteBuffer(file);
+      try {
+        while (reader) {
+          const next = await readWithin(reader, options.idleTimeoutMs);
+          if (next.done) break;
+          const chunk = next.value;
+          if (written + chunk.length > options.limit) {
+            ended = "too-large";
+            break;
+          }
+          await pending.add(chunk);
+          hash?.update(chunk);
+          written += chunk.length;
+        }
+      } catch {
+        // The client went away or stalled mid-body: keep what reached the file; the caller records it.
+        ended = "interrupted";
+        await reader?.cancel().catch(() => {});
+      }
+      await pending.flush();
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    return { written, ended, digest: hash ? new Uint8Array(hash.digest()) : null };
+  }
+
+  /** Cuts the file back to `length` bytes (discarding a refused chunk) and fsyncs. */
+  async truncate(projectId: string, uploadId: string, length: number): Promise<void> {
+    const file = await Deno.open(this.path(projectId, uploadId), { write: true });
+    try {
+      await file.truncate(length);
+      await file.sync();
+    } finally {
+      file.close();
+    }
+  }
+
+  /** SHA-256 (hex) of the whole file, read in a stream. */
+  async sha256(projectId: string, uploadId: string): Promise<string> {
+    const hash = createHash("sha256");
+    const file = await Deno.open(this.path(projectId, uploadId), { read: true });
+    for await (const chunk of file.readable) hash.update(chunk);
+    return hash.digest("hex");
+  }
+
+  /** Opens the file for reading (authorised download). */
+  async open(projectId: string, uploadId: string): Promise<{ size: number; stream: ReadableStream<Uint8Array> }> {
+    const file = await Deno.open(this.path(projectId, uploadId), { read: true });
+    return { size: (await file.stat()).size, stream: file.readable };
+  }
+
+  /** Removes the file (already gone is fine). */
+  async remove(projectId: string, uploadId: string): Promise<void> {
+    const path = this.path(projectId, uploadId);
+    await Deno.remove(path).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+    await syncDir(dirname(path)).catch(() => {});
+  }
+}
+
+/** Bytes a PATCH gathers before one write: request chunks are 16–64 KiB, and each write costs a syscall. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
+/** Gathers small body chunks into large writes; `flush()` writes the rest. */
+class WriteBuffer {
+  readonly #file: Deno.FsFile;
+  readonly #buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  #filled = 0;
+
+  constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+
+  async add(chunk: Uint8Array): Promise<void> {
+    if (this.#filled + chunk.length > this.#buffer.length) await this.flush();
+    if (chunk.length >= this.#buffer.length) return await writeAll(this.#file, chunk);
+    this.#buffer.set(chunk, this.#filled);
+    this.#filled += chunk.length;
+  }
+
+  async flush(): Promise<void> {
+    await writeAll(this.#file, this.#buffer.subarray(0, this.#filled));
+    this.#filled = 0;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+}
+
+/**
+ * The next chunk, or a rejection when none arrives within `timeoutMs`: a
+ * client that stalls (or whose abort never reaches us, as seen with HTTP/2)
+ * must not hold the upload's lock for ever.
+ */
+async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  timeoutMs: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no body bytes for ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([reader.read(), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
