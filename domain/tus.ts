@@ -27,6 +27,11 @@ export type TusChecksumAlgorithm = typeof TUS_CHECKSUM_ALGORITHMS[number];
 /** Media type every PATCH body (and a creation-with-upload body) must have. */
 export const TUS_CONTENT_TYPE = "application/offset+octet-stream";
 
+/** True when a Content-Type header names the tus body type, whatever its case and parameters. */
+export function isTusContentType(header: string | undefined): boolean {
+  return (header ?? "").split(";")[0].trim().toLowerCase() === TUS_CONTENT_TYPE;
+}
+
 /** Every tus header, for `Access-Control-Allow-Headers` and `-Expose-Headers`. */
 export const TUS_HEADERS = [
   "Tus-Resumable",

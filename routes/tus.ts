@@ -10,6 +10,7 @@ import { getLogger } from "@logtape/logtape";
 import { checkPreCreate, isProjectId } from "../domain/dropoff.ts";
 import {
   formatMetadata,
+  isTusContentType,
   isUploadId,
   newUploadId,
   parseByteCount,
@@ -54,8 +55,8 @@ function hookRequest(c: Context): HookRequest {
 type Received = { upload: TusUpload; refused: { status: 413 | 460; text: string } | null };
 
 /** A refusal as a response; 460 (checksum mismatch) is tus's own status, unknown to Hono's types. */
-function refusal(c: Context, refused: { status: number; text: string }, headers: Record<string, string> = {}) {
-  return c.text(`${refused.text}\n`, refused.status as ContentfulStatusCode, headers);
+function refusal(c: Context, refused: { status: number; text: string }) {
+  return c.text(`${refused.text}\n`, refused.status as ContentfulStatusCode);
 }
 
 /** The tus server as a Hono sub-app. */
@@ -91,12 +92,15 @@ export function tusRoutes(options: TusRouteOptions): Hono {
       return { upload, refused } satisfies Received;
     }
     const updated = { ...upload, offset: upload.offset + outcome.written, expiresAt: expiry() };
-    await store.saveProgress(upload.id, updated);
-    if (updated.offset === updated.length) {
+    if (updated.offset !== updated.length) {
+      await store.saveProgress(upload.id, updated);
+    } else {
+      // The last offset is recorded together with "finished": a crash while hashing leaves the old offset,
+      // so the client sends its last chunk again instead of seeing a complete upload nobody finished.
       const sha256 = await files.sha256(upload.projectId, upload.id);
       updated.finishedAt = new Date();
       updated.sha256 = sha256;
-      await store.finish(upload.id, sha256, updated.finishedAt);
+      await store.finish(upload.id, { offset: updated.offset, length: updated.length }, sha256, updated.finishedAt);
       log.info("upload {id} into project {project} finished: {bytes} bytes, sha256 {sha256}", {
         id: upload.id,
         project: upload.projectId,
@@ -123,7 +127,7 @@ export function tusRoutes(options: TusRouteOptions): Hono {
     }
     const metadata = parseMetadata(c.req.header("Upload-Metadata"));
     if (!metadata.ok) return c.text(`${metadata.error}\n`, 400);
-    const withBody = c.req.header("Content-Type") === TUS_CONTENT_TYPE;
+    const withBody = isTusContentType(c.req.header("Content-Type"));
     const checksum = withBody ? parseChecksum(c.req.header("Upload-Checksum")) : { ok: true as const, value: null };
     if (!checksum.ok) return c.text(`${checksum.error}\n`, 400);
 
@@ -162,8 +166,13 @@ export function tusRoutes(options: TusRouteOptions): Hono {
     // An empty file is complete at creation (clients send no PATCH for it): receive finishes it.
     if (!withBody && upload.length !== 0) return c.body(null, 201, { ...location, ...progressHeaders(upload) });
     const received = await receive(c, upload, withBody ? c.req.raw.body : null, checksum.value);
-    const headers = { ...location, ...progressHeaders(received.upload) };
-    return received.refused ? refusal(c, received.refused, headers) : c.body(null, 201, headers);
+    if (received.refused) {
+      // Clients treat a refused creation as failed and never use its URL: keep nothing of it (nor its quota).
+      await store.deleteUpload(upload.id);
+      await files.remove(projectId, upload.id);
+      return refusal(c, received.refused);
+    }
+    return c.body(null, 201, { ...location, ...progressHeaders(received.upload) });
   };
   app.post("/files/:project/", create);
   app.post("/files/:project", create);
@@ -192,8 +201,8 @@ export function tusRoutes(options: TusRouteOptions): Hono {
     return c.body(null, 200, headers);
   });
 
-  app.patch("/files/:project/:upload", async (c) => {
-    if (c.req.header("Content-Type") !== TUS_CONTENT_TYPE) {
+  const patch = async (c: Context): Promise<Response> => {
+    if (!isTusContentType(c.req.header("Content-Type"))) {
       return c.text(`PATCH bodies must be ${TUS_CONTENT_TYPE}\n`, 415);
     }
     const offset = parseByteCount("Upload-Offset", c.req.header("Upload-Offset"));
@@ -213,6 +222,9 @@ export function tusRoutes(options: TusRouteOptions): Hono {
       }
       if (upload.finishedAt !== null) return c.body(null, 204, progressHeaders(upload));
       const declared = c.req.header("Upload-Length");
+      if (declared !== undefined && upload.length !== null && declared.trim() !== String(upload.length)) {
+        return c.text(`Upload-Length cannot change once set (it is ${upload.length})\n`, 400);
+      }
       if (declared !== undefined && upload.length === null) {
         const length = parseByteCount("Upload-Length", declared);
         if (!length.ok) return c.text(`${length.error}\n`, 400);
@@ -228,18 +240,34 @@ export function tusRoutes(options: TusRouteOptions): Hono {
       if (received.refused) return refusal(c, received.refused);
       return c.body(null, 204, progressHeaders(received.upload));
     }, () => c.text("another PATCH to this upload is in progress; retry after it ends\n", 409));
-  });
+  };
 
-  app.delete("/files/:project/:upload", async (c) => {
+  const terminate = async (c: Context): Promise<Response> => {
     const found = await find(c);
     if (found instanceof Response) return found;
     if (found.finishedAt !== null) return c.text("finished uploads belong to the project owner now\n", 403);
     return await locks.with<Response>(found.id, async () => {
+      // Read again under the lock: the last PATCH may have finished it meanwhile.
+      const upload = await store.upload(found.id);
+      if (upload === null) return c.text("no such upload\n", 404);
+      if (upload.finishedAt !== null) return c.text("finished uploads belong to the project owner now\n", 403);
       await store.deleteUpload(found.id);
       await files.remove(found.projectId, found.id);
       log.info("upload {id} terminated by the client", { id: found.id });
       return c.body(null, 204);
     }, () => c.text("a PATCH to this upload is in progress\n", 409));
+  };
+
+  app.patch("/files/:project/:upload", patch);
+  app.delete("/files/:project/:upload", terminate);
+  // Clients behind proxies that block PATCH/DELETE send POST with X-HTTP-Method-Override (tus core).
+  app.post("/files/:project/:upload", (c) => {
+    const method = (c.req.header("X-HTTP-Method-Override") ?? "").toUpperCase();
+    if (method === "PATCH") return patch(c);
+    if (method === "DELETE") return terminate(c);
+    return c.text("POST creates uploads at /files/<project>/; use PATCH, HEAD or DELETE on an upload\n", 405, {
+      allow: "HEAD, PATCH, DELETE",
+    });
   });
   return app;
 }

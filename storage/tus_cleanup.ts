@@ -22,6 +22,9 @@ export async function removeExpiredUploads(
   for (const upload of await store.expiredUploads(now)) {
     // A PATCH running on it (here or on another instance) moves its expiry on: skip it this round.
     removed += await locks.with(upload.id, async () => {
+      // Read again under the lock: a PATCH that ran meanwhile moved the expiry on or finished the upload.
+      const current = await store.upload(upload.id);
+      if (current === null || current.finishedAt !== null || current.expiresAt.getTime() >= now.getTime()) return 0;
       await store.deleteUpload(upload.id);
       await files.remove(upload.projectId, upload.id);
       return 1;

@@ -362,8 +362,11 @@ export interface DropoffStore {
   uploads(projectId: string): Promise<TusUpload[]>;
   /** Records progress once the bytes up to `offset` are durable; also sets a deferred length and the expiry. */
   saveProgress(id: string, progress: { offset: number; length: number | null; expiresAt: Date }): Promise<void>;
-  /** Marks the upload finished with the whole file's SHA-256. */
-  finish(id: string, sha256: string, finishedAt: Date): Promise<void>;
+  /**
+   * Records the last bytes and marks the upload finished with the whole file's
+   * SHA-256, in one statement: an upload is never seen complete but unfinished.
+   */
+  finish(id: string, progress: { offset: number; length: number }, sha256: string, finishedAt: Date): Promise<void>;
   /** Forgets the upload (its file is removed by the caller). */
   deleteUpload(id: string): Promise<void>;
   /** Unfinished uploads whose expiry has passed. */

@@ -14,9 +14,12 @@ const UPLOAD_LOCK_CLASS = 0x74757300; // "tus\0"
 /** {@link DropoffStore} on PostgreSQL. */
 export class PostgresDropoffStore implements DropoffStore {
   readonly #sql: postgres.Sql;
+  readonly #lockSql: postgres.Sql;
 
-  constructor(sql: postgres.Sql) {
+  /** @param lockSql a pool of its own for the session locks, each held for a whole PATCH. */
+  constructor(sql: postgres.Sql, lockSql: postgres.Sql) {
     this.#sql = sql;
+    this.#lockSql = lockSql;
   }
 
   async createProject(project: Project): Promise<void> {
@@ -61,8 +64,16 @@ export class PostgresDropoffStore implements DropoffStore {
       where id = ${id}`;
   }
 
-  async finish(id: string, sha256: string, finishedAt: Date): Promise<void> {
-    await this.#sql`update tus_uploads set sha256 = ${sha256}, finished_at = ${finishedAt} where id = ${id}`;
+  async finish(
+    id: string,
+    progress: { offset: number; length: number },
+    sha256: string,
+    finishedAt: Date,
+  ): Promise<void> {
+    await this.#sql`
+      update tus_uploads set upload_offset = ${progress.offset}, upload_length = ${progress.length},
+        sha256 = ${sha256}, finished_at = ${finishedAt}
+      where id = ${id}`;
   }
 
   async deleteUpload(id: string): Promise<void> {
@@ -75,7 +86,7 @@ export class PostgresDropoffStore implements DropoffStore {
   }
 
   async tryLockUpload(id: string): Promise<UploadUnlock | null> {
-    const connection = await this.#sql.reserve();
+    const connection = await this.#lockSql.reserve();
     try {
       const key = lockKey(id);
       const [{ locked }] =

@@ -69,8 +69,14 @@ export async function openPostgresStore(url: string, commitOptions: GroupCommitO
       cause: error,
     });
   }
-  return new PostgresRecordStore(sql, location, commitOptions);
+  // Upload locks hold a connection for a whole PATCH: they get a pool of their own, so many uploads
+  // at once wait for each other instead of starving every other query of the main pool.
+  const lockSql = postgres(url, { max: UPLOAD_LOCK_CONNECTIONS, connect_timeout: 10, onnotice: () => {} });
+  return new PostgresRecordStore(sql, lockSql, location, commitOptions);
 }
+
+/** Most PATCHes holding an upload lock at once per instance; more wait for a free lock connection. */
+const UPLOAD_LOCK_CONNECTIONS = 32;
 
 function connectionError(location: string, cause: unknown): Error {
   return new Error(
@@ -90,12 +96,14 @@ class PostgresRecordStore implements RecordStore {
   readonly cmx: CmxStore;
   readonly dropoff: DropoffStore;
   readonly #sql: postgres.Sql;
+  readonly #lockSql: postgres.Sql;
   readonly #queue: GroupCommitQueue<OttRecord>;
   readonly #meters: PostgresMeterStore;
   readonly #cmx: PostgresCmxStore;
 
-  constructor(sql: postgres.Sql, location: string, commitOptions: GroupCommitOptions) {
+  constructor(sql: postgres.Sql, lockSql: postgres.Sql, location: string, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
+    this.#lockSql = lockSql;
     this.location = location;
     this.#queue = new GroupCommitQueue((records) => writeOttBatch(sql, records), commitOptions);
     this.ott = new PostgresOttStore(sql, this.#queue);
@@ -103,7 +111,7 @@ class PostgresRecordStore implements RecordStore {
     // another pooled connection, and a burst of readings never waits behind OTT records.
     this.meters = this.#meters = new PostgresMeterStore(sql, commitOptions);
     this.confo = new PostgresConfoStore(sql);
-    this.dropoff = new PostgresDropoffStore(sql);
+    this.dropoff = new PostgresDropoffStore(sql, lockSql);
     // CMX posts get their own queue too, committing in parallel on another pooled connection.
     this.cmx = this.#cmx = new PostgresCmxStore(sql, commitOptions);
   }
@@ -114,7 +122,7 @@ class PostgresRecordStore implements RecordStore {
 
   async close(): Promise<void> {
     await Promise.all([this.#queue.close(), this.#meters.close(), this.#cmx.close()]);
-    await this.#sql.end({ timeout: 5 });
+    await Promise.all([this.#sql.end({ timeout: 5 }), this.#lockSql.end({ timeout: 5 })]);
   }
 }
 

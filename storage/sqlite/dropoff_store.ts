@@ -24,7 +24,9 @@ export class SqliteDropoffStore implements DropoffStore {
       progress: writer.prepare(
         "UPDATE tus_uploads SET upload_offset = ?, upload_length = ?, expires_at = ? WHERE id = ?",
       ),
-      finish: writer.prepare("UPDATE tus_uploads SET sha256 = ?, finished_at = ? WHERE id = ?"),
+      finish: writer.prepare(
+        "UPDATE tus_uploads SET upload_offset = ?, upload_length = ?, sha256 = ?, finished_at = ? WHERE id = ?",
+      ),
       delete: writer.prepare("DELETE FROM tus_uploads WHERE id = ?"),
     };
     this.#read = {
@@ -79,8 +81,10 @@ export class SqliteDropoffStore implements DropoffStore {
     );
   }
 
-  finish(id: string, sha256: string, finishedAt: Date): Promise<void> {
-    return Promise.try(() => void this.#write.finish.run(sha256, finishedAt.getTime(), id));
+  finish(id: string, progress: { offset: number; length: number }, sha256: string, finishedAt: Date): Promise<void> {
+    return Promise.try(() =>
+      void this.#write.finish.run(progress.offset, progress.length, sha256, finishedAt.getTime(), id)
+    );
   }
 
   deleteUpload(id: string): Promise<void> {

@@ -78,9 +78,10 @@ export function dropoffStoreContract(name: string, freshDatabase: () => Promise<
     assert.equal(await store.dropoff.projectBytes(owned.id), 3 * 2 ** 40 + 40);
     await store.dropoff.saveProgress(deferred.id, { offset: 50, length: 70, expiresAt: minutes(7) });
     assert.equal(await store.dropoff.projectBytes(owned.id), 3 * 2 ** 40 + 70);
-    await store.dropoff.finish(sized.id, "cd".repeat(32), minutes(8));
+    const full = { offset: 3 * 2 ** 40, length: 3 * 2 ** 40 };
+    await store.dropoff.finish(sized.id, full, "cd".repeat(32), minutes(8));
     const [first, second] = await store.dropoff.uploads(owned.id);
-    assert.deepEqual(first, { ...sized, sha256: "cd".repeat(32), finishedAt: minutes(8) });
+    assert.deepEqual(first, { ...sized, ...full, sha256: "cd".repeat(32), finishedAt: minutes(8) });
     assert.deepEqual(second, { ...deferred, offset: 50, length: 70, expiresAt: minutes(7) });
 
     // Finished uploads never expire; unfinished ones do once their expiry passed.

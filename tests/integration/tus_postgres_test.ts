@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { childFetch } from "../helpers/child_fetch.ts";
 import { createProject, createUpload, headOffset, patch, sha256Hex, testBytes } from "../helpers/dropoff.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
-import { basicAuth, spawnServer, writeUsersFile } from "../helpers/server.ts";
+import { basicAuth, spawnServer, startTestServer, writeUsersFile } from "../helpers/server.ts";
 
 Deno.test("tus on PostgreSQL: an upload started on instance A resumes on instance B", async () => {
   const database = await createTestDatabase();
@@ -50,5 +50,39 @@ Deno.test("tus on PostgreSQL: an upload started on instance A resumes on instanc
     }
     await database.drop();
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("tus on PostgreSQL: more stalled PATCHes than pool connections do not freeze other requests", async () => {
+  const database = await createTestDatabase();
+  try {
+    await using server = await startTestServer({ databaseUrl: database.url });
+    const project = await createProject(server.fetch);
+    const stalled: ReadableStreamDefaultController<Uint8Array>[] = [];
+    const patches: Promise<Response>[] = [];
+    for (let i = 0; i < 12; i++) {
+      const upload = await createUpload(server.fetch, project.id, 10);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          stalled.push(controller);
+          controller.enqueue(new Uint8Array(5));
+        },
+      });
+      patches.push(patch(server.fetch, upload, 0, body));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const status = await server.fetch("/server-status?format=json", {
+      headers: basicAuth(),
+      signal: AbortSignal.timeout(5_000),
+    });
+    assert.equal(status.status, 200, "the database still answers other requests");
+    await status.body?.cancel();
+    for (const controller of stalled) {
+      controller.enqueue(new Uint8Array(5));
+      controller.close();
+    }
+    for (const response of await Promise.all(patches)) assert.equal(response.status, 204);
+  } finally {
+    await database.drop();
   }
 });

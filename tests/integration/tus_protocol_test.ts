@@ -58,11 +58,40 @@ Deno.test("tus: every status code of the spec from real requests", async (t) => 
   const upload = await createUpload(server.fetch, id, 10);
   await t.step("415, 400, 409 and 413 on PATCH", async () => {
     assert.equal((await patch(server.fetch, upload, 0, "abc", { "Content-Type": "text/plain" })).status, 415);
+    const withParameter = { "Content-Type": "Application/Offset+Octet-Stream; charset=binary", "Upload-Length": "4" };
+    assert.equal((await patch(server.fetch, upload, 0, "abc", withParameter)).status, 400, "type accepted, length not");
     assert.equal((await patch(server.fetch, upload, -1, "abc")).status, 400);
     assert.equal((await patch(server.fetch, upload, 0, "abc", { "Upload-Offset": "x" })).status, 400);
     assert.equal((await patch(server.fetch, upload, 3, "abc")).status, 409);
     assert.equal((await patch(server.fetch, upload, 0, "01234567890")).status, 413);
+    assert.equal(
+      (await patch(server.fetch, upload, 0, "abc", { "Upload-Length": "5" })).status,
+      400,
+      "length is fixed",
+    );
     assert.equal(await headOffset(server.fetch, upload), 0);
+  });
+  await t.step("X-HTTP-Method-Override: POST acts as PATCH or DELETE", async () => {
+    const overridden = await createUpload(server.fetch, id, 3);
+    const viaPost = await server.fetch(overridden, {
+      method: "POST",
+      headers: tus({ "X-HTTP-Method-Override": "PATCH", "Upload-Offset": "0", ...OCTETS }),
+      body: "abc",
+    });
+    await viaPost.body?.cancel();
+    assert.equal(viaPost.status, 204);
+    assert.equal(viaPost.headers.get("upload-offset"), "3");
+    const plainPost = await server.fetch(overridden, { method: "POST", headers: tus() });
+    await plainPost.body?.cancel();
+    assert.equal(plainPost.status, 405);
+    const unfinished = await createUpload(server.fetch, id, 3);
+    const deleted = await server.fetch(unfinished, {
+      method: "POST",
+      headers: tus({ "X-HTTP-Method-Override": "DELETE" }),
+    });
+    await deleted.body?.cancel();
+    assert.equal(deleted.status, 204);
+    assert.equal((await server.fetch(unfinished, { method: "HEAD", headers: tus() })).status, 404);
   });
   await t.step("460 on checksum mismatch (chunk discarded), 204 on match for each algorithm", async () => {
     const wrong = `sha1 ${createHash("sha1").update("xyz").digest("base64")}`;
@@ -119,6 +148,14 @@ Deno.test("tus: creation-with-upload, deferred length, CORS on a real response",
   assert.equal((await patch(server.fetch, deferred, 0, "abc")).status, 204);
   assert.equal((await patch(server.fetch, deferred, 3, "de", { "Upload-Length": "5" })).status, 204);
   await createUpload(server.fetch, id, 0); // complete without any PATCH
+  const badChecksum = await server.fetch(`/files/${id}/`, {
+    method: "POST",
+    headers: tus({ "Upload-Length": "5", ...OCTETS, "Upload-Checksum": `sha1 ${btoa("x".repeat(20))}` }),
+    body: "hello",
+  });
+  await badChecksum.body?.cancel();
+  assert.equal(badChecksum.status, 460);
+  assert.equal(badChecksum.headers.get("location"), null, "a refused creation leaves no upload behind");
   const uploads = await (await server.fetch(`/api/projects/${id}/uploads`, { headers: basicAuth() })).json();
   const sizes = uploads.map((u: { size: number; complete: boolean }) => [u.size, u.complete]);
   assert.deepEqual(sizes.toSorted(), [[0, true], [5, true], [5, true]]);

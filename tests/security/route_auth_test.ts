@@ -26,7 +26,7 @@ const PUBLIC = new Set(["GET /ping"]);
  * they answer 412 before anything is looked up.
  */
 const TUS = new Set(["POST /files/:project/", "POST /files/:project", "GET /files/:project/:upload"].concat(
-  ["PATCH", "DELETE"].map((method) => `${method} /files/:project/:upload`),
+  ["PATCH", "DELETE", "POST"].map((method) => `${method} /files/:project/:upload`),
 ));
 
 Deno.test("every non-public route refuses requests without credentials", async () => {
