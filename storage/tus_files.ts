@@ -75,23 +75,27 @@ export class TusFileStore {
       await file.seek(offset, Deno.SeekMode.Start);
       const reader = body?.getReader();
       const pending = new WriteBuffer(file);
-      try {
-        while (reader) {
-          const next = await readWithin(reader, options.idleTimeoutMs);
-          if (next.done) break;
-          const chunk = next.value;
-          if (written + chunk.length > options.limit) {
-            ended = "too-large";
-            break;
-          }
-          await pending.add(chunk);
-          hash?.update(chunk);
-          written += chunk.length;
+      while (reader) {
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await readWithin(reader, options.idleTimeoutMs);
+        } catch {
+          // The client went away or stalled mid-body: keep what reached us; the caller records it.
+          ended = "interrupted";
+          await reader.cancel().catch(() => {});
+          break;
         }
-      } catch {
-        // The client went away or stalled mid-body: keep what reached the file; the caller records it.
-        ended = "interrupted";
-        await reader?.cancel().catch(() => {});
+        if (next.done) break;
+        const chunk = next.value;
+        if (written + chunk.length > options.limit) {
+          ended = "too-large";
+          break;
+        }
+        // A write error (disk full) is ours, not the client's: it propagates, nothing is recorded, and the
+        // next PATCH cuts the file back to the recorded offset.
+        await pending.add(chunk);
+        hash?.update(chunk);
+        written += chunk.length;
       }
       await pending.flush();
       await file.sync();
