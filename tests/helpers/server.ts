@@ -43,11 +43,12 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
   });
   const server = await startFieldgate(config);
   // With a configured certificate the test brings its own trust; the dev certificate is its own root.
-  const caFile = config.tls.certFile || join(dataDir, "certs", "dev-cert.pem");
+  const caFile = config.tls.certFile || join(config.dataDir, "certs", "dev-cert.pem");
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(caFile)] });
   return {
     ...server,
-    dataDir,
+    // A test that passes its own dataDir owns it; the temporary one is removed on dispose.
+    dataDir: config.dataDir,
     caFile,
     client,
     fetch: (path, init) => fetch(`${server.httpsUrl}${path}`, { ...init, client } as RequestInit),
