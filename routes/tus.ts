@@ -24,6 +24,7 @@ import type { TusFileStore } from "../storage/tus_files.ts";
 import type { DropoffStore, TusUpload } from "../storage/types.ts";
 import type { UploadLocks } from "../storage/upload_locks.ts";
 import { clientAddress } from "./client_address.ts";
+import { KeyedQueue } from "./keyed_queue.ts";
 import { discoveryHeaders, httpDate, requireTusVersion, tusCors } from "./tus_http.ts";
 import type { HookRequest, TusHooks } from "./tus_hooks.ts";
 
@@ -118,6 +119,7 @@ export function tusRoutes(options: TusRouteOptions): Hono {
     return headers;
   }
 
+  const creations = new KeyedQueue();
   const create = async (c: Context) => {
     const projectId = c.req.param("project")!;
     const length = parseCreationLength(c.req.header("Upload-Length"), c.req.header("Upload-Defer-Length"));
@@ -131,36 +133,43 @@ export function tusRoutes(options: TusRouteOptions): Hono {
     const checksum = withBody ? parseChecksum(c.req.header("Upload-Checksum")) : { ok: true as const, value: null };
     if (!checksum.ok) return c.text(`${checksum.error}\n`, 400);
 
-    const project = isProjectId(projectId) ? await store.project(projectId) : null;
-    const decision = checkPreCreate({
-      project,
-      code: c.req.header("Upload-Code") ?? metadata.value.code,
-      length: length.value,
-      metadata: metadata.value,
-      usedBytes: project ? await store.projectBytes(project.id) : 0,
-      now: new Date(),
-    });
-    if (!decision.ok) return c.text(`${decision.error.message}\n`, decision.error.status);
+    // Quota check and record creation happen one project at a time, so two creations cannot both fit in the
+    // room left for one (one instance; several instances sharing a database may still overshoot by one file).
+    const created = await creations.oneAtATime(projectId, async (): Promise<TusUpload | Response> => {
+      const project = isProjectId(projectId) ? await store.project(projectId) : null;
+      const decision = checkPreCreate({
+        project,
+        code: c.req.header("Upload-Code") ?? metadata.value.code,
+        length: length.value,
+        metadata: metadata.value,
+        usedBytes: project ? await store.projectBytes(project.id) : 0,
+        now: new Date(),
+      });
+      if (!decision.ok) return c.text(`${decision.error.message}\n`, decision.error.status);
 
-    // The code never stays in the record; the project is bound server-side, whatever the client sent.
-    const { code: _code, ...kept } = metadata.value;
-    const now = new Date();
-    const upload: TusUpload = {
-      id: newUploadId(),
-      projectId,
-      length: length.value,
-      offset: 0,
-      metadata: { ...kept, project: projectId },
-      createdAt: now,
-      expiresAt: expiry(),
-      finishedAt: null,
-      sha256: null,
-    };
-    const hook = await options.hooks.preCreate(upload, metadata.value, hookRequest(c));
-    if (hook === "refused") return c.text("the project's back end refused this upload (pre-create hook)\n", 403);
-    if (hook === "unreachable") return c.text("the project's back end cannot be reached; retry later\n", 503);
-    await files.create(projectId, upload.id);
-    await store.createUpload(upload);
+      // The code never stays in the record; the project is bound server-side, whatever the client sent.
+      const { code: _code, ...kept } = metadata.value;
+      const now = new Date();
+      const upload: TusUpload = {
+        id: newUploadId(),
+        projectId,
+        length: length.value,
+        offset: 0,
+        metadata: { ...kept, project: projectId },
+        createdAt: now,
+        expiresAt: expiry(),
+        finishedAt: null,
+        sha256: null,
+      };
+      const hook = await options.hooks.preCreate(upload, metadata.value, hookRequest(c));
+      if (hook === "refused") return c.text("the project's back end refused this upload (pre-create hook)\n", 403);
+      if (hook === "unreachable") return c.text("the project's back end cannot be reached; retry later\n", 503);
+      await files.create(projectId, upload.id);
+      await store.createUpload(upload);
+      return upload;
+    });
+    if (created instanceof Response) return created;
+    const upload = created;
     const location = { Location: `/files/${projectId}/${upload.id}` };
     log.info("upload {id} created in project {project}", { id: upload.id, project: projectId, length: length.value });
     // An empty file is complete at creation (clients send no PATCH for it): receive finishes it.

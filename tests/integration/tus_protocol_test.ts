@@ -202,6 +202,20 @@ Deno.test("projects: code, expiry, quota, types refused at creation; owner-only 
   }
 });
 
+Deno.test("projects: simultaneous creations cannot together exceed the quota", async () => {
+  await using server = await startTestServer();
+  const { id } = await createProject(server.fetch, { quotaBytes: 100 });
+  const attempts = await Promise.all(
+    Array.from(
+      { length: 5 },
+      () =>
+        server.fetch(`/files/${id}/`, { method: "POST", headers: tus({ "Upload-Length": "60" }) })
+          .then(async (response) => (await response.body?.cancel(), response.status)),
+    ),
+  );
+  assert.deepEqual(attempts.toSorted(), [201, 413, 413, 413, 413]);
+});
+
 Deno.test("tus: an interrupted or stalled PATCH keeps the bytes that reached disk and HEAD reports them", async () => {
   await using server = await startTestServer({ tus: { idleTimeoutSeconds: 0.5 } });
   const { id } = await createProject(server.fetch);
