@@ -27,6 +27,7 @@ export interface CmxLiveOptions {
 }
 
 const MAX_LEADERS = 100;
+const MAX_USERNAME_LENGTH = 100;
 const MAX_DAYS = 3650;
 const BAD_REQUEST = {
   usernameData: "Not a POST request or no application/json headers with username",
@@ -53,6 +54,10 @@ export function cmxLiveRoutes(options: CmxLiveOptions): Hono {
     const username = body.username;
     const ip = body.ip.trim();
     if (username === "" || username.startsWith("@")) return reply(400, { error: MESSAGES.firstCharacter });
+    // The original's columns held 100 characters; a longer name would crowd every leader board it appears on.
+    if (username.length > MAX_USERNAME_LENGTH) {
+      return reply(400, { error: `Username longer than ${MAX_USERNAME_LENGTH} characters` });
+    }
     if (isIP(ip) === 0) return reply(400, { error: MESSAGES.registerBadRequest });
     const email = usernameEmail(username);
     const mac = await lookup(ip);

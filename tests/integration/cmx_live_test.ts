@@ -98,6 +98,9 @@ Deno.test("register_username: every status and message of the seed", async () =>
     assert.equal(response.status, 400);
     assert.deepEqual(response.body, { error: "First character cannot be a @" });
   }
+  const tooLong = await live(server, "register_username", { username: "x".repeat(101), ip: "10.0.0.8" });
+  assert.equal(tooLong.status, 400);
+  assert.deepEqual(tooLong.body, { error: "Username longer than 100 characters" });
 
   sabotage(
     server,
