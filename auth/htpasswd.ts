@@ -8,6 +8,7 @@
 import bcrypt from "bcryptjs";
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
+import { sameSecret } from "./same_secret.ts";
 
 /** The hash formats fieldgate can tell apart; only the first three can be verified. */
 export type HashFormat = "bcrypt" | "apr1" | "sha1" | "unsupported";
@@ -61,7 +62,7 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
         return await bcrypt.compare(password, hash);
       case "apr1": {
         const salt = APR1_PATTERN.exec(hash)![1];
-        return equalStrings(apr1Crypt(password, salt), hash);
+        return sameSecret(apr1Crypt(password, salt), hash);
       }
       case "sha1": {
         const expected = Buffer.from(SHA1_PATTERN.exec(hash)![1], "base64");
@@ -82,13 +83,6 @@ export async function hashPassword(password: string): Promise<string> {
   // bcryptjs generates `$2b$` salts; `$2y$` is the same algorithm under the name PHP/Apache use.
   const salt = (await bcrypt.genSalt(BCRYPT_COST)).replace(/^\$2b\$/, "$2y$");
   return await bcrypt.hash(password, salt);
-}
-
-/** Compares two ASCII strings without leaking where they differ; the length is not secret. */
-function equalStrings(a: string, b: string): boolean {
-  const left = Buffer.from(a, "utf8");
-  const right = Buffer.from(b, "utf8");
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 const CRYPT_ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

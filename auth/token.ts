@@ -1,7 +1,7 @@
 /** A static bearer token as an alternative to basic auth (the provisioning app's token). */
 import type { MiddlewareHandler } from "hono";
-import { timingSafeEqual } from "node:crypto";
 import type { AuthEnv } from "./basic.ts";
+import { sameSecret } from "./same_secret.ts";
 
 /**
  * Lets a request with `Authorization: Bearer <token>` through as user
@@ -9,12 +9,10 @@ import type { AuthEnv } from "./basic.ts";
  * disables the bearer path.
  */
 export function bearerOrGuard(token: string, fallback: MiddlewareHandler<AuthEnv>): MiddlewareHandler<AuthEnv> {
-  const expected = new TextEncoder().encode(token);
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     if (token !== "" && header.startsWith("Bearer ")) {
-      const offered = new TextEncoder().encode(header.slice("Bearer ".length).trim());
-      if (offered.length === expected.length && timingSafeEqual(offered, expected)) {
+      if (sameSecret(header.slice("Bearer ".length).trim(), token)) {
         c.set("user", "token");
         return await next();
       }

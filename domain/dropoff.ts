@@ -3,8 +3,8 @@
  * and the names derived from client input. Pure: the caller supplies the
  * project, the space already used and the time.
  */
-import { Buffer } from "node:buffer";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
+import { sameSecret } from "../auth/same_secret.ts";
 import { err, ok, type Result } from "./result.ts";
 import type { TusMetadata } from "./tus.ts";
 
@@ -82,9 +82,7 @@ export function hashUploadCode(code: string): string {
 }
 
 function codeMatches(code: string, expectedHash: string): boolean {
-  const offered = Buffer.from(hashUploadCode(code), "hex");
-  const expected = Buffer.from(expectedHash, "hex");
-  return offered.length === expected.length && timingSafeEqual(offered, expected);
+  return sameSecret(hashUploadCode(code), expectedHash);
 }
 
 /** Lowercase extension of a client file name (`report.CSV.gz` → `gz`); null when there is none. */

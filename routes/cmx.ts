@@ -13,7 +13,7 @@ import { type ParsedBatch, parseMovementBatch, parseZoneBatch } from "../domain/
 import type { Result } from "../domain/result.ts";
 import type { CmxBatch, CmxRules, CmxStore } from "../storage/types.ts";
 import { cmxAdminRoutes } from "./cmx_admin.ts";
-import { credentialGuard } from "./cmx_auth.ts";
+import { credentialGuard } from "../auth/single_credential.ts";
 import { cmxLiveRoutes } from "./cmx_live.ts";
 import { cmxMacLookup } from "./cmx_lookup.ts";
 

@@ -3,10 +3,10 @@
  * Track Your Steps front end use it (not the htpasswd logger accounts).
  */
 import type { MiddlewareHandler } from "hono";
-import { createHash, timingSafeEqual } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
-import { parseBasicAuthorization } from "../auth/basic.ts";
-import { clientAddress } from "./client_address.ts";
+import { clientAddress } from "../routes/client_address.ts";
+import { parseBasicAuthorization } from "./basic.ts";
+import { sameSecret } from "./same_secret.ts";
 
 const log = getLogger(["fieldgate", "cmx"]);
 
@@ -22,21 +22,18 @@ export interface CredentialGuardOptions {
 /**
  * 503 with the hint while user or password is empty (there are no default
  * passwords); 401 with `WWW-Authenticate` for missing or wrong credentials.
- * Both fields are compared through SHA-256 digests with `timingSafeEqual`,
- * so neither the length nor the content leaks through timing.
+ * Both fields are compared with {@link sameSecret}, so neither the length nor
+ * the content leaks through timing.
  */
 export function credentialGuard(options: CredentialGuardOptions): MiddlewareHandler {
-  const digest = (text: string) => createHash("sha256").update(text).digest();
-  const expectedUser = digest(options.user);
-  const expectedPassword = digest(options.password);
   const configured = options.user !== "" && options.password !== "";
   const challenge = `Basic realm="${options.realm}", charset="UTF-8"`;
   return async (c, next) => {
     if (!configured) return c.json({ error: `not configured: ${options.notConfiguredHint}` }, 503);
     const credentials = parseBasicAuthorization(c.req.header("authorization") ?? "");
     // Both comparisons always run, so a right user with a wrong password takes as long as anything else.
-    const userOk = timingSafeEqual(digest(credentials?.user ?? ""), expectedUser);
-    const passwordOk = timingSafeEqual(digest(credentials?.password ?? ""), expectedPassword);
+    const userOk = sameSecret(credentials?.user ?? "", options.user);
+    const passwordOk = sameSecret(credentials?.password ?? "", options.password);
     if (credentials && userOk && passwordOk) return await next();
     if (credentials) {
       log.warn("{realm}: login failed for user {user} from {ip}", {

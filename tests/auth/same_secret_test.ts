@@ -1,0 +1,11 @@
+import assert from "node:assert/strict";
+import { sameSecret } from "../../auth/same_secret.ts";
+
+Deno.test("sameSecret matches equal secrets only, whatever their lengths", () => {
+  assert.equal(sameSecret("app-token-0123456789", "app-token-0123456789"), true);
+  assert.equal(sameSecret("", ""), true);
+  for (const offered of ["app-token-012345678", "app-token-01234567890", "APP-TOKEN-0123456789", ""]) {
+    assert.equal(sameSecret(offered, "app-token-0123456789"), false, offered);
+  }
+  assert.equal(sameSecret("°C", "°C"), true);
+});
