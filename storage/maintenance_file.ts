@@ -7,6 +7,7 @@ import { getLogger } from "@logtape/logtape";
 import { join } from "node:path";
 import { maintenanceJson, type MaintenanceWindow, parseMaintenanceJson } from "../domain/maintenance.ts";
 import { syncDir } from "./blob_fs.ts";
+import { replaceFile } from "./replace_file.ts";
 
 const log = getLogger(["fieldgate", "maintenance"]);
 const CHECK_MS = 1000;
@@ -23,15 +24,10 @@ export async function writeMaintenance(dataDir: string, window: MaintenanceWindo
     await Deno.remove(path).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
+    await syncDir(dataDir);
   } else {
-    await Deno.mkdir(dataDir, { recursive: true });
-    const temp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(temp, maintenanceJson(window));
-    const file = await Deno.open(temp, { read: true });
-    await file.sync().finally(() => file.close());
-    await Deno.rename(temp, path);
+    await replaceFile(path, maintenanceJson(window));
   }
-  await syncDir(dataDir);
 }
 
 /** Reads the current window, re-reading the file at most once a second. A broken file counts as none, loudly. */
