@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { parse as parseToml } from "smol-toml";
 import { join } from "node:path";
+import { describeProblems } from "./domain/zod_problems.ts";
 
 /** One configurable option: where it lives, its type and what it is for. */
 interface OptionSpec {
@@ -435,10 +436,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const option of OPTIONS) {
     const result = option.schema.safeParse(raw.get(option.key));
     if (!result.success) {
-      const reason = result.error.issues.map((i) => i.message).join("; ");
       throw new ConfigError(
         `invalid value ${JSON.stringify(raw.get(option.key))} for "${option.key}" ` +
-          `(${flagName(option.key)}, ${envName(option.key)}): ${reason}`,
+          `(${flagName(option.key)}, ${envName(option.key)}): ${describeProblems(result.error)}`,
       );
     }
     setPath(config, option.key, result.data);

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { err, ok, type Result } from "./result.ts";
+import { describeProblems } from "./zod_problems.ts";
 
 /** A planned maintenance window. */
 export interface MaintenanceWindow {
@@ -51,7 +52,7 @@ export function parseMaintenanceJson(text: string): Result<MaintenanceWindow> {
   }
   const parsed = stored.safeParse(value);
   if (!parsed.success) {
-    return err(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+    return err(describeProblems(parsed.error));
   }
   return ok({ startsAt: new Date(parsed.data.startsAt), message: parsed.data.message });
 }

@@ -1,6 +1,7 @@
 /** Shared query-string validation for the JSON APIs: ISO instants and a uniform 400. */
 import type { Context } from "hono";
 import { z } from "zod";
+import { describeProblems } from "../domain/zod_problems.ts";
 
 /** An ISO 8601 date/time query parameter, as a Date. */
 export const instantParam = z.string().refine(
@@ -11,6 +12,5 @@ export const instantParam = z.string().refine(
 
 /** 400 with `{ error }` listing every invalid parameter. */
 export function invalidQuery(c: Context, error: z.ZodError): Response {
-  const problems = error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
-  return c.json({ error: `invalid query: ${problems}` }, 400);
+  return c.json({ error: `invalid query: ${describeProblems(error)}` }, 400);
 }
