@@ -31,14 +31,12 @@ export async function connectDevice(port: number, caFile: string): Promise<Devic
   return deviceClient(conn);
 }
 
-/** Wraps any connection (TLS or plain) as a line client. */
-export function deviceClient(conn: Deno.Conn | Deno.TlsConn): DeviceClient {
-  const encoder = new TextEncoder();
+/** Returns a function that reads the next "\n"-terminated line from `conn` (the partial rest at EOF, then null). */
+export function lineReader(conn: Deno.Conn): () => Promise<string | null> {
   const decoder = new TextDecoder();
-  let buffered = "";
-  let closed = false;
   const buffer = new Uint8Array(64 * 1024);
-  const readLine = async (): Promise<string | null> => {
+  let buffered = "";
+  return async () => {
     while (!buffered.includes("\n")) {
       const n = await conn.read(buffer);
       if (n === null) {
@@ -54,10 +52,19 @@ export function deviceClient(conn: Deno.Conn | Deno.TlsConn): DeviceClient {
     buffered = buffered.slice(end + 1);
     return line;
   };
-  const write = async (text: string) => {
-    const bytes = encoder.encode(text);
-    for (let written = 0; written < bytes.length;) written += await conn.write(bytes.subarray(written));
-  };
+}
+
+/** Writes every byte of `data` (strings as UTF-8), however many writes that takes. */
+export async function writeAll(conn: Deno.Conn, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  for (let written = 0; written < bytes.length;) written += await conn.write(bytes.subarray(written));
+}
+
+/** Wraps any connection (TLS or plain) as a line client. */
+export function deviceClient(conn: Deno.Conn | Deno.TlsConn): DeviceClient {
+  let closed = false;
+  const readLine = lineReader(conn);
+  const write = (text: string) => writeAll(conn, text);
   const close = () => {
     if (closed) return;
     closed = true;

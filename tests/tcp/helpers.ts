@@ -11,6 +11,7 @@ import {
   type DeviceListenerOptions,
   listenDevices,
 } from "../../tcp/listener.ts";
+import { lineReader, writeAll } from "../helpers/device_client.ts";
 
 /** PEM certificate (self-signed, so it is also its own CA) and key. */
 export interface TestCertificate {
@@ -139,17 +140,14 @@ export function thankYou(): { handler: ConnectionHandler; lines: string[]; remot
   return { handler, ...seen };
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** A client that writes text and reads reply lines. */
 export class LineClient implements Disposable {
   readonly conn: Deno.Conn;
-  #pending = "";
-  #buffer = new Uint8Array(65536);
+  readonly #nextLine: () => Promise<string | null>;
 
   constructor(conn: Deno.Conn) {
     this.conn = conn;
+    this.#nextLine = lineReader(conn);
   }
 
   /** A TLS client that trusts only `ca`. */
@@ -164,26 +162,14 @@ export class LineClient implements Disposable {
     return new LineClient(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
-  async send(data: string | Uint8Array): Promise<void> {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    for (let offset = 0; offset < bytes.length;) offset += await this.conn.write(bytes.subarray(offset));
+  /** Writes text or bytes as they are. */
+  send(data: string | Uint8Array): Promise<void> {
+    return writeAll(this.conn, data);
   }
 
   /** The next line, or null at end of stream. */
   async readLine(): Promise<string | null> {
-    return await within(this.#readLine(), "a reply line");
-  }
-
-  async #readLine(): Promise<string | null> {
-    while (!this.#pending.includes("\n")) {
-      const n = await this.conn.read(this.#buffer);
-      if (n === null) return null;
-      this.#pending += decoder.decode(this.#buffer.subarray(0, n));
-    }
-    const end = this.#pending.indexOf("\n");
-    const line = this.#pending.slice(0, end);
-    this.#pending = this.#pending.slice(end + 1);
-    return line;
+    return await within(this.#nextLine(), "a reply line");
   }
 
   /** Sends a line and returns the reply. */
@@ -196,7 +182,8 @@ export class LineClient implements Disposable {
   async closedByServer(): Promise<string> {
     const drain = async () => {
       try {
-        while (await this.conn.read(this.#buffer) !== null) { /* skip whatever the server still sends */ }
+        const buffer = new Uint8Array(65536);
+        while (await this.conn.read(buffer) !== null) { /* skip whatever the server still sends */ }
         return "eof";
       } catch (error) {
         return (error as Error).name;
