@@ -2,7 +2,8 @@
  * Removes expired, unfinished tus uploads (abandoned ones expire too: every
  * PATCH moves the expiry on) on a schedule: record first, then file, so a
  * crash in between leaves at most an unreferenced file, never a record
- * pointing at nothing.
+ * pointing at nothing. Such unreferenced files (also left by a crash between
+ * creating an upload's file and recording it) are swept once they are old.
  */
 import { getLogger } from "@logtape/logtape";
 import type { TusFileStore } from "./tus_files.ts";
@@ -34,7 +35,37 @@ export async function removeExpiredUploads(
   return removed;
 }
 
-/** Runs {@link removeExpiredUploads} every `intervalSeconds`; `stop()` ends it and waits for a running round. */
+/**
+ * How old a file without a record must be before it is removed: creation
+ * writes the file just before the record, so a young one may be mid-creation.
+ */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+
+/** Removes upload files that no record refers to and that are older than `graceMs`; returns how many. */
+export async function removeOrphanFiles(
+  store: DropoffStore,
+  files: TusFileStore,
+  locks: UploadLocks,
+  now = new Date(),
+  graceMs = ORPHAN_GRACE_MS,
+): Promise<number> {
+  let removed = 0;
+  for await (const file of files.files()) {
+    if (now.getTime() - file.modifiedAt.getTime() < graceMs) continue;
+    removed += await locks.with(file.uploadId, async () => {
+      if (await store.upload(file.uploadId) !== null) return 0;
+      await files.remove(file.projectId, file.uploadId);
+      return 1;
+    }, () => 0);
+  }
+  if (removed > 0) log.info("removed {count} upload files that no upload record refers to", { count: removed });
+  return removed;
+}
+
+/**
+ * Runs {@link removeExpiredUploads}, then {@link removeOrphanFiles}, every
+ * `intervalSeconds`; `stop()` ends it and waits for a running round.
+ */
 export function scheduleUploadCleanup(
   store: DropoffStore,
   files: TusFileStore,
@@ -43,9 +74,11 @@ export function scheduleUploadCleanup(
 ): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    running = removeExpiredUploads(store, files, locks).catch((error) =>
-      log.error("upload cleanup failed: {error}", { error: String(error) })
-    );
+    const round = async () => {
+      await removeExpiredUploads(store, files, locks);
+      await removeOrphanFiles(store, files, locks);
+    };
+    running = round().catch((error) => log.error("upload cleanup failed: {error}", { error: String(error) }));
   }, intervalSeconds * 1000);
   return {
     async stop() {

@@ -130,6 +130,22 @@ export class TusFileStore {
     return { size: (await file.stat()).size, stream: file.readable };
   }
 
+  /** Every upload file on disk with its last modification time (names that are not ids are skipped). */
+  async *files(): AsyncGenerator<{ projectId: string; uploadId: string; modifiedAt: Date }> {
+    const projects = await Array.fromAsync(Deno.readDir(this.root)).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw error;
+    });
+    for (const project of projects) {
+      if (!project.isDirectory || !isProjectId(project.name)) continue;
+      for await (const entry of Deno.readDir(`${this.root}/${project.name}`)) {
+        if (!entry.isFile || !isUploadId(entry.name)) continue;
+        const info = await Deno.stat(this.path(project.name, entry.name)).catch(() => null);
+        if (info) yield { projectId: project.name, uploadId: entry.name, modifiedAt: info.mtime ?? new Date(0) };
+      }
+    }
+  }
+
   /** Removes the file (already gone is fine). */
   async remove(projectId: string, uploadId: string): Promise<void> {
     const path = this.path(projectId, uploadId);
