@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureDevCertificate } from "../../certs/dev_cert.ts";
 import { captureLogs, startListener, thankYou, within } from "./helpers.ts";
+import { firstCommand, freePort, startDaemon } from "../helpers/daemon.ts";
 
 const DEPLOY = new URL("../../deploy/", import.meta.url);
 const TERMINATOR_ADDRESS = "127.0.0.3";
@@ -158,57 +159,6 @@ async function opensslSession(port: number, caFile: string, line: string): Promi
   return { reply: stdout.split("\n")[0], stderr: await stderr };
 }
 
-/** A daemon in the foreground, ready once `ready(stderr so far)` says so or `port` accepts connections. */
-async function startDaemon(
-  command: string,
-  args: string[],
-  ready: (log: string) => boolean,
-  port?: number,
-): Promise<AsyncDisposable> {
-  const child = new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "piped" }).spawn();
-  let log = "";
-  const { promise: readyPromise, resolve } = Promise.withResolvers<void>();
-  const exited = child.status.then((status) => `${command} exited (${status.code}):\n${log}`);
-  const logging = (async () => {
-    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
-      log += text;
-      if (ready(log)) resolve();
-    }
-  })();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
-    await logging;
-  };
-  try {
-    const started = port === undefined ? readyPromise : waitForPort(port, exited);
-    const failed = exited.then((message) => Promise.reject(new Error(message)));
-    await within(Promise.race([started, failed]), `${command} to start`);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { [Symbol.asyncDispose]: stop };
-}
-
-/** Retries connecting until `port` accepts (bounded by the caller) or the daemon exits. */
-async function waitForPort(port: number, exited: Promise<string>): Promise<void> {
-  let gone = false;
-  exited.then(() => gone = true);
-  while (!gone) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
 /** The shipped config with test paths and ports; fails if an expected line is missing, so tests follow the file. */
 function rewrite(template: string, changes: { drop: RegExp; replace: [RegExp, string][] }): string {
   let text = template.split("\n").filter((line) => !changes.drop.test(line)).join("\n");
@@ -217,22 +167,4 @@ function rewrite(template: string, changes: { drop: RegExp; replace: [RegExp, st
     text = text.replace(pattern, replacement);
   }
   return text;
-}
-
-function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return listener.addr.port;
-}
-
-/** The first of `names` that runs (exit status aside), or undefined if none is installed. */
-async function firstCommand(names: string[], args: string[]): Promise<string | undefined> {
-  for (const name of names) {
-    try {
-      await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
-      return name;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-  return undefined;
 }
