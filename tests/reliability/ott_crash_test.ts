@@ -9,41 +9,15 @@ import { openRecordStore } from "../../storage/open.ts";
 import { loadConfig } from "../../config.ts";
 import { crashRounds } from "../helpers/crash_rounds.ts";
 import { basicAuth, spawnServer, writeUsersFile } from "../helpers/server.ts";
+import { filesUnder, ottTransmission, type SentTransmission } from "../helpers/ott_transmission.ts";
 
 const LOGGERS = 20;
 const ROUNDS = 3;
-const BASE_TIME = Date.UTC(2024, 0, 1);
-
-interface Sent {
-  station: string;
-  time: string;
-  value: number;
-  body: string;
-}
-
-function transmission(station: string, seq: number): Sent {
-  const time = new Date(BASE_TIME + seq * 1000).toISOString().slice(0, 19);
-  const body = `<?xml version="1.0" encoding="iso-8859-1"?>
-<StationDataList><StationData stationId="${station}" name="crash test" timezone="+00:00">
-<ChannelData channelId="0001" name="Stage" unit="m"><Values><VT t="${time}">${seq}</VT></Values></ChannelData>
-</StationData></StationDataList>`;
-  return { station, time, value: seq, body };
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory) found.push(...await filesUnder(path));
-    else found.push(path);
-  }
-  return found;
-}
 
 Deno.test("kill -9 during 20 concurrent loggers loses nothing acknowledged and leaves nothing half-written", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-crash-" });
   await writeUsersFile(dataDir);
-  const acknowledged: Sent[] = [];
+  const acknowledged: SentTransmission[] = [];
   const sent = new Set<string>();
   let seq = 0;
 
@@ -52,7 +26,7 @@ Deno.test("kill -9 during 20 concurrent loggers loses nothing acknowledged and l
     const logger = async (index: number) => {
       const station = `L${index}`;
       while (!killed()) {
-        const item = transmission(station, seq++);
+        const item = ottTransmission(station, seq++);
         sent.add(item.body);
         try {
           const response = await fetch(`${server.httpsUrl}/ottt?stationid=${station}&action=senddata`, {
