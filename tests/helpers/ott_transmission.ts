@@ -1,5 +1,6 @@
 /** Small OTT transmissions that identify themselves, for tests that must find each one again. */
 import { join } from "node:path";
+import { basicAuth } from "./server.ts";
 
 const BASE_TIME = Date.UTC(2024, 0, 1);
 
@@ -30,4 +31,27 @@ export async function filesUnder(dir: string): Promise<string[]> {
     else found.push(path);
   }
   return found;
+}
+
+/**
+ * POSTs `item` as a logger would; true only when fieldgate acknowledged it
+ * with its `<Response>`. A failed connection (server killed) is simply false.
+ */
+export async function postTransmission(
+  baseUrl: string,
+  item: SentTransmission,
+  client: Deno.HttpClient,
+): Promise<boolean> {
+  try {
+    const response = await fetch(`${baseUrl}/ottt?stationid=${item.station}&action=senddata`, {
+      method: "POST",
+      body: item.body,
+      headers: basicAuth(),
+      client,
+    } as RequestInit);
+    const text = await response.text();
+    return response.status === 200 && text.includes(`<Response stationId="${item.station}"`);
+  } catch {
+    return false;
+  }
 }

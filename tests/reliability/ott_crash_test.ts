@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { openRecordStore } from "../../storage/open.ts";
 import { loadConfig } from "../../config.ts";
 import { crashRounds } from "../helpers/crash_rounds.ts";
-import { basicAuth, spawnServer, writeUsersFile } from "../helpers/server.ts";
-import { filesUnder, ottTransmission, type SentTransmission } from "../helpers/ott_transmission.ts";
+import { spawnServer, writeUsersFile } from "../helpers/server.ts";
+import { filesUnder, ottTransmission, postTransmission, type SentTransmission } from "../helpers/ott_transmission.ts";
 
 const LOGGERS = 20;
 const ROUNDS = 3;
@@ -28,20 +28,9 @@ Deno.test("kill -9 during 20 concurrent loggers loses nothing acknowledged and l
       while (!killed()) {
         const item = ottTransmission(station, seq++);
         sent.add(item.body);
-        try {
-          const response = await fetch(`${server.httpsUrl}/ottt?stationid=${station}&action=senddata`, {
-            method: "POST",
-            body: item.body,
-            headers: basicAuth(),
-            client,
-          } as RequestInit);
-          const text = await response.text();
-          if (response.status === 200 && text.includes(`<Response stationId="${station}"`)) {
-            acknowledged.push(item);
-            onAcknowledged();
-          }
-        } catch {
-          // the server died under us: this transmission was never acknowledged
+        if (await postTransmission(server.httpsUrl, item, client)) {
+          acknowledged.push(item);
+          onAcknowledged();
         }
       }
     };

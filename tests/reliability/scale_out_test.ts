@@ -12,9 +12,9 @@ import { loadConfig } from "../../config.ts";
 import { openRecordStore } from "../../storage/open.ts";
 import { firstCommand, freePort, startDaemon } from "../helpers/daemon.ts";
 import { connectDevice, type DeviceClient } from "../helpers/device_client.ts";
-import { filesUnder, ottTransmission, type SentTransmission } from "../helpers/ott_transmission.ts";
+import { filesUnder, ottTransmission, postTransmission, type SentTransmission } from "../helpers/ott_transmission.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
-import { basicAuth, type ChildServer, spawnServer, writeUsersFile } from "../helpers/server.ts";
+import { type ChildServer, spawnServer, writeUsersFile } from "../helpers/server.ts";
 
 const METERS = 12;
 const LOGGERS = 6;
@@ -70,16 +70,8 @@ Deno.test("two instances behind HAProxy share the load; kill -9 of one loses not
         const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(caFile)] });
         const item = ottTransmission(station, nextSeq++);
         try {
-          const response = await fetch(`https://localhost:${ports.https}/ottt?stationid=${station}&action=senddata`, {
-            method: "POST",
-            body: item.body,
-            headers: basicAuth(),
-            client,
-          } as RequestInit);
-          const text = await response.text();
-          if (response.status === 200 && text.includes(`<Response stationId="${station}"`)) transmissions.push(item);
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          if (await postTransmission(`https://localhost:${ports.https}`, item, client)) transmissions.push(item);
+          else await new Promise((resolve) => setTimeout(resolve, 50));
         } finally {
           client.close();
         }
