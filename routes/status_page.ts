@@ -13,6 +13,8 @@ export function renderStatusPage(report: StatusReport): HtmlEscapedString | Prom
           <h1>fieldgate status: ${report.healthy
             ? html`<span class="ok">healthy</span>`
             : html`<span class="bad">UNHEALTHY</span>`}</h1>
+          ${report.storage.reachable ? "" : html`<p class="bad">The database is unreachable. Devices get errors and
+            send again later: nothing is acknowledged until it is back, and fieldgate reconnects by itself.</p>`}
           <dl>
         <dt>Version</dt>
         <dd>${report.version}</dd>
@@ -90,7 +92,8 @@ ${
   );
 }
 
-function formatDuration(seconds: number): string {
+/** A duration for people: "3 min", "2 h 5 min", "4 d 1 h". */
+export function formatDuration(seconds: number): string {
   const days = Math.floor(seconds / 86400);
   const hours = Math.floor((seconds % 86400) / 3600);
   const minutes = Math.floor((seconds % 3600) / 60);

@@ -48,14 +48,16 @@ export class FileBlobStore {
     await this.#ensureDir(directory);
     const temp = join(directory, `.${crypto.randomUUID()}${this.#tempSuffix}`);
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o640 });
+    // The temp name goes whatever happens, also when writing it fails (disk full): a running server
+    // must not leave partial files behind, nor hold on to their space.
     try {
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    try {
+      try {
+        let written = 0;
+        while (written < data.length) written += await file.write(data.subarray(written));
+        await file.sync();
+      } finally {
+        file.close();
+      }
       for (let attempt = 0;; attempt++) {
         const name = attempt === 0 ? firstName : nameFor(attempt);
         const target = this.resolve(name);

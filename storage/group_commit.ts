@@ -11,6 +11,13 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /** Called after every successful commit with the number of items it held (metrics, tests). */
   onCommit?: (batchSize: number) => void;
+  /**
+   * True for errors that say nothing about the items (the database is unreachable): the whole batch
+   * fails with it at once. Other failed batches are retried item by item to single out a bad item;
+   * without a database that would only make every caller wait again, and a batch whose COMMIT did
+   * reach the database before the connection dropped would be written twice.
+   */
+  failsWholeBatch?: (error: unknown) => boolean;
 }
 
 /** Thrown by {@link GroupCommitQueue.enqueue} once the queue is closed. */
@@ -82,19 +89,24 @@ export class GroupCommitQueue<T> {
   async #drain(): Promise<void> {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#options.maxBatch);
-      if (await this.#tryCommit(batch) || batch.length === 1) continue;
+      if (await this.#tryCommit(batch)) continue;
       // The batch failed as a whole: commit each item alone so only the bad one's caller sees an error.
       for (const single of batch) await this.#tryCommit([single]);
     }
   }
 
-  /** Commits `batch`; on success resolves its callers, on failure rejects a lone item's caller. */
+  /**
+   * Commits `batch` and returns true once every caller in it is settled: all resolved on success;
+   * all rejected when it held one item or {@link GroupCommitOptions.failsWholeBatch} says the error
+   * is not the items'. Returns false, settling nobody, when the items must be retried one by one.
+   */
   async #tryCommit(batch: Pending<T>[]): Promise<boolean> {
     try {
       await this.#commitBatch(batch.map((entry) => entry.item));
     } catch (error) {
-      if (batch.length === 1) batch[0].reject(error);
-      return false;
+      if (batch.length > 1 && this.#options.failsWholeBatch?.(error) !== true) return false;
+      for (const entry of batch) entry.reject(error);
+      return true;
     }
     for (const entry of batch) entry.resolve();
     try {

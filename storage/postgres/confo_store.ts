@@ -7,6 +7,7 @@
 import type postgres from "postgres";
 import { confoFacts, type ConfoFindings, type ConfoWrites, confoWrites } from "../confo_plan.ts";
 import type { ConfoDecision, ConfoFacts, ConfoPacket, ConfoStore, StoredConfo } from "../types.ts";
+import { transaction } from "./transaction.ts";
 
 /** Advisory lock key for confirms; differs from the migration lock's. */
 const CONFO_LOCK_KEY = 0x636f6e666f; // "confo"
@@ -27,7 +28,7 @@ export class PostgresConfoStore implements ConfoStore {
     receivedAt: Date,
     decide: (facts: ConfoFacts) => ConfoDecision,
   ): Promise<ConfoDecision> {
-    return await this.#sql.begin(async (tx) => {
+    return await transaction(this.#sql, async (tx) => {
       await tx`select pg_advisory_xact_lock(${CONFO_LOCK_KEY}::bigint)`;
       const findings = await find(tx, packet);
       const decision = decide(confoFacts(findings));

@@ -1,12 +1,14 @@
 /**
  * PostgreSQL drop-off store. Instances sharing the database serialise PATCHes
- * to one upload with a session advisory lock on a reserved connection, held
- * for the whole PATCH and released by the server itself if the instance dies.
+ * to one upload with an advisory lock in a transaction kept open on the lock
+ * pool for the whole PATCH, released by the server itself if the instance
+ * dies or the connection drops.
  */
 import type postgres from "postgres";
 import type { Project } from "../../domain/dropoff.ts";
 import { projectColumns, projectFromRow, uploadColumns, uploadFromRow } from "../dropoff_rows.ts";
 import type { DropoffStore, TusUpload, UploadUnlock } from "../types.ts";
+import { connectionLost, transaction } from "./transaction.ts";
 
 /** First half of the two-key advisory lock on uploads; differs from the migration and confo keys. */
 const UPLOAD_LOCK_CLASS = 0x74757300; // "tus\0"
@@ -86,26 +88,28 @@ export class PostgresDropoffStore implements DropoffStore {
   }
 
   async tryLockUpload(id: string): Promise<UploadUnlock | null> {
-    const connection = await this.#lockSql.reserve();
-    try {
-      const key = lockKey(id);
-      const [{ locked }] =
-        await connection`select pg_try_advisory_lock(${UPLOAD_LOCK_CLASS}::int, ${key}::int) as locked`;
-      if (!locked) {
-        connection.release();
-        return null;
-      }
-      return async () => {
-        try {
-          await connection`select pg_advisory_unlock(${UPLOAD_LOCK_CLASS}::int, ${key}::int)`;
-        } finally {
-          connection.release();
-        }
-      };
-    } catch (error) {
-      connection.release();
-      throw error;
+    const key = lockKey(id);
+    const acquired = Promise.withResolvers<boolean>();
+    const finished = Promise.withResolvers<void>();
+    // A transaction-level lock, held while its transaction stays open for the whole PATCH; the
+    // transaction helper never sends COMMIT on a connection that closed meanwhile (see transaction.ts).
+    const held = transaction(this.#lockSql, async (tx) => {
+      const [{ locked }] = await tx`select pg_try_advisory_xact_lock(${UPLOAD_LOCK_CLASS}::int, ${key}::int) as locked`;
+      acquired.resolve(locked);
+      if (locked) await finished.promise;
+    });
+    held.catch(acquired.reject);
+    if (!await acquired.promise) {
+      await held;
+      return null;
     }
+    return async () => {
+      finished.resolve();
+      await held.catch((error) => {
+        // A lost connection took the lock with it: nothing is left to release.
+        if (!connectionLost(error)) throw error;
+      });
+    };
   }
 }
 

@@ -6,12 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createProject, createUpload, headOffset, patch, sha256Hex, testBytes } from "../helpers/dropoff.ts";
+import { run } from "../helpers/command.ts";
 import { basicAuth, startTestServer, writeUsersFile } from "../helpers/server.ts";
-
-async function run(command: string, ...args: string[]): Promise<void> {
-  const output = await new Deno.Command(command, { args, stderr: "piped" }).output();
-  if (!output.success) throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(output.stderr)}`);
-}
 
 Deno.test("tus: disk full mid-PATCH records nothing beyond the disk, and the upload resumes when space returns", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-diskfull-" });

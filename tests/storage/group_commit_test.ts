@@ -79,6 +79,21 @@ Deno.test("group commit: a failing item is retried alone and only its caller get
   await queue.close();
 });
 
+Deno.test("group commit: an error failsWholeBatch names fails every caller at once and the queue keeps working", async () => {
+  const commits: string[][] = [];
+  let down = true;
+  const queue = new GroupCommitQueue<string>((items) => {
+    commits.push([...items]);
+    return down ? Promise.reject(new Error("connection lost")) : Promise.resolve();
+  }, { maxDelayMs: 2, maxBatch: 100, failsWholeBatch: (error) => (error as Error).message === "connection lost" });
+  const results = await Promise.allSettled(["a", "b", "c"].map((item) => queue.enqueue(item)));
+  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected", "rejected"]);
+  assert.deepEqual(commits, [["a", "b", "c"]], "no item-by-item retries");
+  down = false;
+  await queue.enqueue("after");
+  await queue.close();
+});
+
 Deno.test("group commit: a synchronous throw in commitBatch becomes that item's rejection", async () => {
   const queue = new GroupCommitQueue<number>((items) => {
     if (items.includes(13)) throw new TypeError("unlucky");
