@@ -3,7 +3,7 @@
  * through the group-commit queue, deciding which readings of a batch are
  * written, and streaming readings page by page. The SQL lives in the adapters.
  */
-import type { GroupCommitQueue } from "./group_commit.ts";
+import type { GroupCommitOptions, GroupCommitQueue } from "./group_commit.ts";
 import { pagedRows } from "./paging.ts";
 import { type MeterReading, type MeterReadingFilter, type StoredMeterReading, UnknownPubError } from "./types.ts";
 
@@ -17,6 +17,23 @@ export interface MeterAppend {
    * a throw fails the whole batch (the queue then retries item by item).
    */
   result?: number | UnknownPubError;
+}
+
+/**
+ * A reading is one small row, where an OTT or CMX item is a whole transmission
+ * or post; so a meter batch may hold this many times `commit.maxBatch` items.
+ */
+const READINGS_PER_BATCH_ITEM = 10;
+
+/**
+ * The meter queues' options: `maxBatch` scaled by {@link READINGS_PER_BATCH_ITEM}
+ * (5,000 readings by default). With thousands of devices waiting, a commit then
+ * takes in everything that arrived during the previous one instead of
+ * queueing it behind several fsyncs; measured, capping at 500 halved the
+ * durable rate on both backends.
+ */
+export function meterCommitOptions(options: GroupCommitOptions): GroupCommitOptions {
+  return { ...options, maxBatch: options.maxBatch * READINGS_PER_BATCH_ITEM };
 }
 
 /** Enqueues one reading and resolves with its id once its batch has committed. */

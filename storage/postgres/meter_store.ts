@@ -12,6 +12,7 @@ import {
   appendThrough,
   KnownPubs,
   type MeterAppend,
+  meterCommitOptions,
   pagedReadings,
   planMeterBatch,
   pubsToCheck,
@@ -19,6 +20,7 @@ import {
   settleMeterBatch,
 } from "../meter_batch.ts";
 import type { MeterReading, MeterReadingFilter, MeterStore, MeterSummary, StoredMeterReading } from "../types.ts";
+import { transaction } from "./transaction.ts";
 
 /**
  * A PostgreSQL array literal of numbers or booleans, cast by the query.
@@ -42,7 +44,7 @@ export class PostgresMeterStore implements MeterStore {
 
   constructor(sql: postgres.Sql, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
-    this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), commitOptions);
+    this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), meterCommitOptions(commitOptions));
   }
 
   async pubExists(pubId: number): Promise<boolean> {
@@ -87,7 +89,7 @@ export class PostgresMeterStore implements MeterStore {
 
   async #writeBatch(items: MeterAppend[]): Promise<void> {
     const known = this.#known;
-    const { plan, ids } = await this.#sql.begin(async (tx) => {
+    const { plan, ids } = await transaction(this.#sql, async (tx) => {
       const toCheck = pubsToCheck(items, known);
       const existing = toCheck.length === 0
         ? []

@@ -1,7 +1,7 @@
 /**
- * SQLite meter store: readings go through their own group-commit queue on the
- * writer connection (one `BEGIN IMMEDIATE … COMMIT`, one WAL fsync per batch);
- * queries use the reader connection.
+ * SQLite meter store: readings go through their own group-commit queue to the
+ * meter writer thread (one `BEGIN IMMEDIATE … COMMIT`, one WAL fsync per
+ * batch, off the main thread); queries use the reader connection.
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
@@ -9,33 +9,35 @@ import {
   appendThrough,
   KnownPubs,
   type MeterAppend,
+  meterCommitOptions,
   pagedReadings,
-  planMeterBatch,
-  pubsToCheck,
   type ReadingKey,
-  settleMeterBatch,
 } from "../meter_batch.ts";
 import type { MeterReading, MeterReadingFilter, MeterStore, MeterSummary, StoredMeterReading } from "../types.ts";
-import { immediateTransaction } from "./migrations.ts";
+import type { MeterWriterThread } from "./meter_writer.ts";
 
 type Row = Record<string, SQLInputValue>;
 
 const READING_COLUMNS = "id, pub_id, created_at, saved_at, voltage, frequency, protected";
 
-/** {@link MeterStore} on SQLite; `close()` commits what is queued (the record store closes the connections). */
+/**
+ * {@link MeterStore} on SQLite; `close()` commits what is queued and stops the
+ * writer thread (the record store closes the other connections).
+ */
 export class SqliteMeterStore implements MeterStore {
   readonly #reader: DatabaseSync;
   readonly #known = new KnownPubs();
   readonly #queue: GroupCommitQueue<MeterAppend>;
+  readonly #writer: MeterWriterThread;
   readonly #pubExists: StatementSync;
   readonly #meters: StatementSync;
   /** Reading queries differ only by which bounds are set, so four statements cover all. */
   readonly #readingQueries = new Map<string, StatementSync>();
 
-  constructor(writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
+  constructor(writer: MeterWriterThread, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
     this.#reader = reader;
-    const writeBatch = meterBatchWriter(writer, this.#known);
-    this.#queue = new GroupCommitQueue((items) => Promise.try(() => writeBatch(items)), commitOptions);
+    this.#writer = writer;
+    this.#queue = new GroupCommitQueue((items) => writer.write(items), meterCommitOptions(commitOptions));
     this.#pubExists = reader.prepare("SELECT 1 FROM pub WHERE pub_id = ?");
     // The newest reading per pub is one backwards step on meter_readings_by_pub, not a scan.
     this.#meters = reader.prepare(`
@@ -77,8 +79,9 @@ export class SqliteMeterStore implements MeterStore {
   }
 
   /** Commits the queued readings, then refuses new ones. */
-  close(): Promise<void> {
-    return this.#queue.close();
+  async close(): Promise<void> {
+    await this.#queue.close();
+    await this.#writer.close();
   }
 
   #readingPage(
@@ -106,41 +109,6 @@ export class SqliteMeterStore implements MeterStore {
     }
     return (statement.all(...params, limit) as Row[]).map(storedReading);
   }
-}
-
-/** Prepares the write statements once and returns the function that commits one batch. */
-function meterBatchWriter(db: DatabaseSync, known: KnownPubs): (items: MeterAppend[]) => void {
-  const pubExists = db.prepare("SELECT 1 FROM pub WHERE pub_id = ?");
-  // Registers a new pub and counts its readings in one statement.
-  const countPub = db.prepare(`
-    INSERT INTO pub (pub_id, created_at, readings) VALUES (?, ?, ?)
-    ON CONFLICT (pub_id) DO UPDATE SET readings = readings + excluded.readings`);
-  const insertReading = db.prepare(`
-    INSERT INTO meter_readings (pub_id, created_at, saved_at, voltage, frequency, protected)
-    VALUES (?, ?, ?, ?, ?, ?)`);
-
-  return (items) => {
-    const { plan, ids } = immediateTransaction(db, () => {
-      const existing = pubsToCheck(items, known).filter((pubId) => pubExists.get(pubId) !== undefined);
-      const plan = planMeterBatch(items, known, existing);
-      const now = Date.now();
-      for (const { pubId, readings } of plan.counts) countPub.run(pubId, now, readings);
-      const ids = plan.accepted.map(({ reading: r }) =>
-        Number(
-          insertReading.run(
-            r.pubId,
-            r.createdAt.getTime(),
-            r.savedAt.getTime(),
-            r.voltage,
-            r.frequency,
-            r.protected ? 1 : 0,
-          ).lastInsertRowid,
-        )
-      );
-      return { plan, ids };
-    });
-    settleMeterBatch(plan, ids, known);
-  };
 }
 
 function storedReading(row: Row): StoredMeterReading {

@@ -2,10 +2,12 @@
  * SQLite record store (the embedded default), on `node:sqlite`.
  *
  * One connection writes, through the group-commit queue: each batch is one
- * `BEGIN IMMEDIATE … COMMIT` and so one WAL fsync. A second connection serves
- * queries; in WAL mode readers and the writer never block each other.
+ * `BEGIN IMMEDIATE … COMMIT` and so one WAL fsync. Meter readings, the
+ * busiest stream, are written the same way by a worker thread on a connection
+ * of its own. Another connection serves queries; in WAL mode readers and the
+ * writers never block each other.
  */
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
@@ -22,47 +24,41 @@ import type {
   StoredOttAlarm,
   StoredOttValue,
 } from "../types.ts";
+import type { AccountStore } from "../account_types.ts";
+import { SqliteAccountStore } from "./account_store.ts";
 import { SqliteCmxStore } from "./cmx_store.ts";
 import { SqliteConfoStore } from "./confo_store.ts";
 import { SqliteDropoffStore } from "./dropoff_store.ts";
+import { DURABLE_COMMITS, openConnection } from "./connection.ts";
 import { SqliteMeterStore } from "./meter_store.ts";
+import { MeterWriterThread } from "./meter_writer.ts";
 import { immediateTransaction, migrate } from "./migrations.ts";
 
-/** How long a connection waits for another process's lock before failing. */
-const BUSY_TIMEOUT_MS = 5_000;
-
 /** Opens (creating and migrating if needed) the SQLite database at `path`. */
-export function openSqliteStore(path: string, commitOptions: GroupCommitOptions): Promise<RecordStore> {
+export async function openSqliteStore(path: string, commitOptions: GroupCommitOptions): Promise<RecordStore> {
   const location = resolve(path);
   let writer: DatabaseSync | undefined;
   let reader: DatabaseSync | undefined;
+  let meterWriter: MeterWriterThread | undefined;
   try {
     writer = openConnection(location);
-    // WAL lets the reader work during commits; FULL fsyncs the WAL at every commit, so an
-    // acknowledged write survives power loss, not just a crash of this process.
+    // WAL lets the reader work during commits.
     const { journal_mode: mode } = writer.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
     if (mode !== "wal") {
       throw new Error(`write-ahead logging unavailable (journal_mode stayed ${mode}); use a local filesystem`);
     }
-    writer.exec("PRAGMA synchronous = FULL");
+    writer.exec(DURABLE_COMMITS);
     migrate(writer);
     reader = openConnection(location);
     reader.exec("PRAGMA query_only = ON");
-    return Promise.resolve(new SqliteRecordStore(location, writer, reader, commitOptions));
+    meterWriter = await MeterWriterThread.start(location);
+    return new SqliteRecordStore(location, writer, reader, meterWriter, commitOptions);
   } catch (error) {
+    await meterWriter?.close();
     reader?.close();
     writer?.close();
-    return Promise.reject(
-      new Error(`cannot open SQLite database ${location}: ${(error as Error).message}`, { cause: error }),
-    );
+    throw new Error(`cannot open SQLite database ${location}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-function openConnection(location: string): DatabaseSync {
-  const db = new DatabaseSync(location);
-  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.exec("PRAGMA foreign_keys = ON");
-  return db;
 }
 
 class SqliteRecordStore implements RecordStore {
@@ -73,6 +69,7 @@ class SqliteRecordStore implements RecordStore {
   readonly confo: ConfoStore;
   readonly cmx: CmxStore;
   readonly dropoff: DropoffStore;
+  readonly accounts: AccountStore;
   readonly #writer: DatabaseSync;
   readonly #reader: DatabaseSync;
   readonly #queue: GroupCommitQueue<OttRecord>;
@@ -80,7 +77,13 @@ class SqliteRecordStore implements RecordStore {
   readonly #cmx: SqliteCmxStore;
   #closed = false;
 
-  constructor(location: string, writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
+  constructor(
+    location: string,
+    writer: DatabaseSync,
+    reader: DatabaseSync,
+    meterWriter: MeterWriterThread,
+    commitOptions: GroupCommitOptions,
+  ) {
     this.location = location;
     this.#writer = writer;
     this.#reader = reader;
@@ -88,10 +91,11 @@ class SqliteRecordStore implements RecordStore {
     this.#queue = new GroupCommitQueue((records) => Promise.try(() => writeBatch(records)), commitOptions);
     this.ott = new SqliteOttStore(this.#queue, reader);
     // Readings get their own queue: a burst of readings never waits behind OTT batches, and each
-    // batch stays one simple kind of transaction. Both share the one writer connection.
-    this.meters = this.#meters = new SqliteMeterStore(writer, reader, commitOptions);
+    // batch stays one simple kind of transaction. Their writer is a thread of its own (see meter_writer.ts).
+    this.meters = this.#meters = new SqliteMeterStore(meterWriter, reader, commitOptions);
     this.confo = new SqliteConfoStore(writer, reader);
     this.dropoff = new SqliteDropoffStore(writer, reader);
+    this.accounts = new SqliteAccountStore(writer, reader);
     // CMX posts get their own queue too: notification bursts never wait behind other protocols' batches.
     this.cmx = this.#cmx = new SqliteCmxStore(writer, reader, commitOptions);
   }
