@@ -67,6 +67,18 @@ export function decideRegistration(email: string, facts: RegistrationFacts, maxD
   return "created";
 }
 
+/**
+ * A count from a request field the way the original's `int(…)` read it: a
+ * JSON integer, or a string of decimal digits (sign and surrounding spaces
+ * allowed), so a front end sending `"days": "7"` keeps working. Anything else → null.
+ */
+export function wholeNumber(value: unknown): number | null {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : null;
+  if (typeof value !== "string" || !/^\s*[+-]?\d+\s*$/.test(value)) return null;
+  const parsed = Number(value.trim());
+  return Number.isSafeInteger(parsed) ? parsed : null;
+}
+
 const METRES_PER_MILE = 1609.344;
 
 /**
@@ -75,6 +87,9 @@ const METRES_PER_MILE = 1609.344;
  * out the double's exact decimal value, which shows whether it is a tie.
  */
 export function roundHalfEven(value: number, digits: number): number {
+  // Only a value within rounding error of a tie needs the exact (slow) check; elsewhere toFixed rounds to nearest.
+  const scaled = Math.abs(value) * 10 ** digits;
+  if (Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-9 * Math.max(1, scaled)) return Number(value.toFixed(digits));
   const exact = Math.abs(value).toFixed(100);
   const point = exact.indexOf(".");
   const kept = exact.slice(0, point + 1 + digits);
@@ -97,13 +112,20 @@ export function usDate(day: string): string {
 
 /** JSON with every object's keys sorted, as the original's `json.dumps(…, sort_keys=True)`. */
 export function sortedJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, field) =>
-      field !== null && typeof field === "object" && !Array.isArray(field)
-        ? Object.fromEntries(Object.entries(field).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : field,
-  );
+  return JSON.stringify(withSortedKeys(value));
+}
+
+/** A copy of plain data with every object's keys in sorted order (a replacer would run for every value). */
+function withSortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withSortedKeys);
+  if (value === null || typeof value !== "object") return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const sorted: Record<string, unknown> = {};
+  const fields = value as Record<string, unknown>;
+  // The default sort compares UTF-16 code units, as the former `<` comparison did.
+  for (const key of Object.keys(fields).sort()) sorted[key] = withSortedKeys(fields[key]);
+  return sorted;
 }
 
 /**

@@ -6,7 +6,15 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getLogger } from "@logtape/logtape";
-import { decideRegistration, kmMiles, MESSAGES, sortedJson, usDate, usernameEmail } from "../domain/cmx_live.ts";
+import {
+  decideRegistration,
+  kmMiles,
+  MESSAGES,
+  sortedJson,
+  usDate,
+  usernameEmail,
+  wholeNumber,
+} from "../domain/cmx_live.ts";
 import { isIP } from "node:net";
 import { hashMac, UNKNOWN_MAC } from "../domain/cmx_mac.ts";
 import type { CmxStore } from "../storage/types.ts";
@@ -109,8 +117,8 @@ export function cmxLiveRoutes(options: CmxLiveOptions): Hono {
     if (body === null) return reply(400, { error: BAD_REQUEST.usernameData });
     const username = body.username;
     if (typeof username !== "string" || username === "") return reply(400, { error: MESSAGES.dataExpecting });
-    const days = body.days ?? 5;
-    if (!Number.isInteger(days) || (days as number) < 1 || (days as number) > MAX_DAYS) {
+    const days = wholeNumber(body.days ?? 5);
+    if (days === null || days < 1 || days > MAX_DAYS) {
       return reply(400, { error: `days must be a whole number from 1 to ${MAX_DAYS}` });
     }
     const email = usernameEmail(username);
@@ -121,7 +129,7 @@ export function cmxLiveRoutes(options: CmxLiveOptions): Hono {
       if (!devices.some((device) => device.sighted)) return reply(404, { error: MESSAGES.noData, username, email });
       const result = await Promise.all(devices.map(async (device) => {
         const total = kmMiles(device.metres, 3);
-        const history = await store.deviceDays(device.mac, days as number);
+        const history = await store.deviceDays(device.mac, days);
         return {
           username,
           mac: device.mac,
@@ -141,12 +149,12 @@ export function cmxLiveRoutes(options: CmxLiveOptions): Hono {
   app.post("/leaderboard", async (c) => {
     const body = await jsonBody(c);
     if (body === null) return reply(400, { error: BAD_REQUEST.leaderboard });
-    const count = body.number_leaders ?? 5;
-    if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > MAX_LEADERS) {
+    const count = wholeNumber(body.number_leaders ?? 5);
+    if (count === null || count < 0 || count > MAX_LEADERS) {
       return reply(400, { error: `number_leaders must be a whole number from 0 to ${MAX_LEADERS}` });
     }
     try {
-      const board = await store.leaderboard(count as number);
+      const board = await store.leaderboard(count);
       const total = kmMiles(board.totalMetres, 1);
       return reply(200, {
         leaders: board.leaders.map(({ place, username, metres }) => {

@@ -4,7 +4,7 @@
  */
 import type { DistanceState } from "../domain/cmx_distance.ts";
 
-/** The state columns of `cmx_distance`; PostgreSQL returns bigint as a string. */
+/** The state columns of `cmx_distance` a batch reads; PostgreSQL returns bigint as a string. */
 export interface DistanceRow {
   mac: string;
   floor_id: string | null;
@@ -14,6 +14,9 @@ export interface DistanceRow {
   p2y: number | null;
   segment_metres: number | null;
   last_seen: number | string | null;
+  /** The device's total so far, and whether a user registered it (SQLite answers 0 or 1). */
+  metres: number;
+  registered: boolean | number;
 }
 
 /** The committed state of each device, by MAC; null for a device registered but never sighted. */
@@ -32,43 +35,6 @@ export function distanceStates(rows: Iterable<DistanceRow>): Map<string, Distanc
     );
   }
   return states;
-}
-
-/** How stale the leader board's grand total and the ranking behind places may be. */
-export const TOTAL_CACHE_MS = 1000;
-
-/**
- * A device's place among registered devices: 1 + how many walked farther.
- * `ranking` holds their metres, farthest first; a binary search replaces
- * counting thousands of index entries on every `username_data`.
- */
-export function placeIn(ranking: Float64Array, metres: number): number {
-  let low = 0;
-  let high = ranking.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (ranking[middle] > metres) low = middle + 1;
-    else high = middle;
-  }
-  return low + 1;
-}
-
-/**
- * Memoises an expensive aggregate for `ttlMs`: the leader board's grand
- * total sums every device, and a dashboard polled by thousands of phones
- * does not need it fresher than a second.
- */
-export function cachedFor<T>(ttlMs: number, load: () => Promise<T>, now: () => number = Date.now): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  let loadedAt = -Infinity;
-  return () => {
-    if (value === undefined || now() - loadedAt >= ttlMs) {
-      loadedAt = now();
-      value = load();
-      value.catch(() => (value = undefined));
-    }
-    return value;
-  };
 }
 
 /**

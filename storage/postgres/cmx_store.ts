@@ -8,9 +8,11 @@
 import type postgres from "postgres";
 import type { RegistrationFacts, RegistrationOutcome } from "../../domain/cmx_live.ts";
 import { batchMacs, type CmxQueued, planCmxBatch } from "../cmx_batch.ts";
-import { cachedFor, type DistanceRow, distanceStates, placeIn, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
+import { type DistanceRow, distanceStates, rankLeaders } from "../cmx_rows.ts";
+import { batchStandings, CmxStandings, SHARED_RESYNC_MS, type StandingChange } from "../cmx_standings.ts";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import type { CmxBatch, CmxDay, CmxDeviceStanding, CmxLeaderboard, CmxRules, CmxStore, CmxSummary } from "../types.ts";
+import { transaction } from "./transaction.ts";
 
 /** The tables cmx.unlogged switches; registrations (cmx_users, cmx_devices) always stay logged. */
 const UNLOGGABLE = ["cmx_distance", "cmx_distance_history", "cmx_counts", "cmx_zones"] as const;
@@ -19,19 +21,18 @@ const UNLOGGABLE = ["cmx_distance", "cmx_distance_history", "cmx_counts", "cmx_z
 export class PostgresCmxStore implements CmxStore {
   readonly #sql: postgres.Sql;
   readonly #queue: GroupCommitQueue<CmxQueued>;
-  readonly #totalMetres: () => Promise<number>;
-  readonly #ranking: () => Promise<Float64Array>;
+  readonly #standings: CmxStandings;
 
   constructor(sql: postgres.Sql, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
-    this.#totalMetres = cachedFor(TOTAL_CACHE_MS, async () => {
-      const [{ total }] = await sql`select coalesce(sum(metres), 0)::float8 as total from cmx_distance`;
-      return total as number;
-    });
-    this.#ranking = cachedFor(TOTAL_CACHE_MS, async () => {
-      const rows = await sql`select metres from cmx_distance where owner is not null order by metres desc`;
-      return Float64Array.from(rows, (row) => row.metres as number);
-    });
+    this.#standings = new CmxStandings(async () => {
+      // The server sorts and packs the ranking into one bytea: parsing 30,000 rows would block the event loop.
+      const [row] = await sql`
+        select (select coalesce(sum(metres), 0)::float8 from cmx_distance) as total,
+               (select string_agg(float8send(metres), ''::bytea order by metres desc)
+                from cmx_distance where owner is not null) as ranking`;
+      return { ranking: float8Array(row.ranking ?? new Uint8Array()), totalMetres: row.total };
+    }, SHARED_RESYNC_MS);
     this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), commitOptions);
   }
 
@@ -44,7 +45,7 @@ export class PostgresCmxStore implements CmxStore {
     mac: string,
     decide: (facts: RegistrationFacts) => RegistrationOutcome,
   ): Promise<RegistrationOutcome> {
-    return await this.#sql.begin(async (tx) => {
+    const { outcome, joined } = await transaction(this.#sql, async (tx) => {
       // Serialises registrations of one email and of one device, so two instances cannot both create them.
       await tx`select pg_advisory_xact_lock(hashtextextended(${user.email}, 1)),
                       pg_advisory_xact_lock(hashtextextended(${mac}, 2))`;
@@ -60,37 +61,43 @@ export class PostgresCmxStore implements CmxStore {
       if (outcome === "created") {
         await tx`insert into cmx_users (email, nickname) values (${user.email}, ${user.nickname})`;
       }
-      if (outcome === "created" || outcome === "device-added") {
-        await tx`insert into cmx_devices (mac, owner) values (${mac}, ${user.email})`;
-        await tx`insert into cmx_distance (mac, owner) values (${mac}, ${user.email})
-                 on conflict (mac) do update set owner = excluded.owner`;
-      }
-      return outcome;
+      if (outcome !== "created" && outcome !== "device-added") return { outcome, joined: [] };
+      await tx`insert into cmx_devices (mac, owner) values (${mac}, ${user.email})`;
+      // The device joins the ranking with what it walked before it was registered.
+      const [{ metres }] = await tx`insert into cmx_distance (mac, owner) values (${mac}, ${user.email})
+               on conflict (mac) do update set owner = excluded.owner returning metres`;
+      return { outcome, joined: [{ before: null, after: metres as number }] };
     });
+    this.#standings.apply(0, joined);
+    return outcome;
   }
 
   async deleteUser(email: string): Promise<boolean> {
-    return await this.#sql.begin(async (tx) => {
-      await tx`update cmx_distance set owner = null where mac in (select mac from cmx_devices where owner = ${email})`;
-      return (await tx`delete from cmx_users where email = ${email}`).count > 0;
+    const { deleted, left } = await transaction(this.#sql, async (tx) => {
+      const disowned = await tx`
+        update cmx_distance set owner = null
+        where owner is not null and mac in (select mac from cmx_devices where owner = ${email}) returning metres`;
+      const left: StandingChange[] = disowned.map((row) => ({ before: row.metres as number, after: null }));
+      return { deleted: (await tx`delete from cmx_users where email = ${email}`).count > 0, left };
     });
+    this.#standings.apply(0, left);
+    return deleted;
   }
 
   async userDevices(email: string): Promise<CmxDeviceStanding[] | null> {
-    const sql = this.#sql;
-    const [exists, rows, ranking] = await Promise.all([
-      sql`select 1 from cmx_users where email = ${email}`,
-      sql`
+    // One query for both questions: no row → no such user; one row without a MAC → a user without devices.
+    const [rows] = await Promise.all([
+      this.#sql`
         select d.mac, coalesce(s.metres, 0) as metres, s.floor_id is not null as sighted
-        from cmx_devices d left join cmx_distance s on s.mac = d.mac
-        where d.owner = ${email} order by d.mac`,
-      this.#ranking(),
+        from cmx_users u left join cmx_devices d on d.owner = u.email left join cmx_distance s on s.mac = d.mac
+        where u.email = ${email} order by d.mac`,
+      this.#standings.ready(),
     ]);
-    if (exists.length === 0) return null;
-    return rows.map((row) => ({
+    if (rows.length === 0) return null;
+    return rows.filter((row) => row.mac !== null).map((row) => ({
       mac: row.mac,
       metres: row.metres,
-      place: placeIn(ranking, row.metres),
+      place: this.#standings.place(row.metres),
       sighted: row.sighted,
     }));
   }
@@ -103,15 +110,15 @@ export class PostgresCmxStore implements CmxStore {
 
   async leaderboard(limit: number): Promise<CmxLeaderboard> {
     const sql = this.#sql;
-    const [rows, totalMetres] = await Promise.all([
+    const [rows] = await Promise.all([
       sql`
         select u.nickname as username, s.metres from cmx_distance s join cmx_users u on u.email = s.owner
         where s.owner is not null order by s.metres desc, s.mac limit ${limit}`,
-      this.#totalMetres(),
+      this.#standings.ready(),
     ]);
     return {
       leaders: rankLeaders(rows.map((row) => ({ username: row.username, metres: row.metres }))),
-      totalMetres,
+      totalMetres: this.#standings.totalMetres,
     };
   }
 
@@ -147,7 +154,7 @@ export class PostgresCmxStore implements CmxStore {
   }
 
   async setUnlogged(unlogged: boolean): Promise<void> {
-    await this.#sql.begin(async (tx) => {
+    await transaction(this.#sql, async (tx) => {
       for (const table of UNLOGGABLE) {
         const [{ relpersistence }] = await tx`select relpersistence from pg_class where oid = ${table}::regclass`;
         // ALTER TABLE rewrites the table under an exclusive lock: only when the setting changed.
@@ -170,14 +177,14 @@ export class PostgresCmxStore implements CmxStore {
 
   async #writeBatch(items: CmxQueued[]): Promise<void> {
     const macs = batchMacs(items);
-    await this.#sql.begin(async (tx) => {
+    const moved = await transaction(this.#sql, async (tx) => {
       let rows: DistanceRow[] = [];
       if (macs.length > 0) {
         // Sorted inserts, then a sorted FOR UPDATE: every writer locks devices in MAC order.
         await tx`insert into cmx_distance (mac) select unnest(${macs}::text[]) order by 1 on conflict do nothing`;
         rows = await tx`
-          select mac, floor_id, p1x, p1y, p2x, p2y, segment_metres, last_seen from cmx_distance
-          where mac = any(${macs}::text[]) order by mac for update` as unknown as DistanceRow[];
+          select mac, floor_id, p1x, p1y, p2x, p2y, segment_metres, last_seen, metres, owner is not null as registered
+          from cmx_distance where mac = any(${macs}::text[]) order by mac for update` as unknown as DistanceRow[];
       }
       const plan = planCmxBatch(items, distanceStates(rows));
       const d = plan.devices;
@@ -223,6 +230,16 @@ export class PostgresCmxStore implements CmxStore {
             last_seen = greatest(cmx_zones.last_seen, excluded.last_seen)`);
       }
       await Promise.all(writes);
+      return batchStandings(rows, plan.devices);
     });
+    this.#standings.apply(moved.addedMetres, moved.changes);
   }
+}
+
+/** Doubles as `float8send` writes them (big-endian, one after another). */
+function float8Array(bytes: Uint8Array): Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values = new Float64Array(bytes.byteLength / 8);
+  for (let i = 0; i < values.length; i++) values[i] = view.getFloat64(i * 8);
+  return values;
 }

@@ -8,7 +8,8 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { RegistrationFacts, RegistrationOutcome } from "../../domain/cmx_live.ts";
 import { batchMacs, type CmxQueued, planCmxBatch } from "../cmx_batch.ts";
-import { cachedFor, type DistanceRow, distanceStates, placeIn, rankLeaders, TOTAL_CACHE_MS } from "../cmx_rows.ts";
+import { type DistanceRow, distanceStates, rankLeaders } from "../cmx_rows.ts";
+import { batchStandings, CmxStandings, EMBEDDED_RESYNC_MS } from "../cmx_standings.ts";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import type { CmxBatch, CmxDay, CmxDeviceStanding, CmxLeaderboard, CmxRules, CmxStore, CmxSummary } from "../types.ts";
 import { immediateTransaction } from "./migrations.ts";
@@ -21,18 +22,18 @@ export class SqliteCmxStore implements CmxStore {
   readonly #queue: GroupCommitQueue<CmxQueued>;
   readonly #write: ReturnType<typeof prepareWrites>;
   readonly #read: ReturnType<typeof prepareReads>;
-  readonly #totalMetres: () => Promise<number>;
-  readonly #ranking: () => Promise<Float64Array>;
+  readonly #standings: CmxStandings;
 
   constructor(writer: DatabaseSync, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
     this.#writer = writer;
     this.#write = prepareWrites(writer);
     this.#read = prepareReads(reader);
-    this.#totalMetres = cachedFor(TOTAL_CACHE_MS, () => Promise.try(() => this.#read.totalMetres.get()!.n as number));
-    this.#ranking = cachedFor(
-      TOTAL_CACHE_MS,
-      () => Promise.try(() => Float64Array.from(this.#read.ranking.all() as Row[], (row) => row.metres as number)),
-    );
+    // Loaded synchronously, like every commit moves it: no commit can fall between a load and its use.
+    this.#standings = new CmxStandings(() =>
+      Promise.try(() => ({
+        ranking: Float64Array.from(this.#read.ranking.all() as Row[], (row) => row.metres as number),
+        totalMetres: this.#read.totalMetres.get()!.n as number,
+      })), EMBEDDED_RESYNC_MS);
     this.#queue = new GroupCommitQueue((items) => Promise.try(() => this.#writeBatch(items)), commitOptions);
   }
 
@@ -46,41 +47,44 @@ export class SqliteCmxStore implements CmxStore {
     decide: (facts: RegistrationFacts) => RegistrationOutcome,
   ): Promise<RegistrationOutcome> {
     const w = this.#write;
-    return Promise.try(() =>
-      immediateTransaction(this.#writer, () => {
+    return Promise.try(() => {
+      const { outcome, joined } = immediateTransaction(this.#writer, () => {
         const outcome = decide({
           userExists: w.userExists.get(user.email) !== undefined,
           deviceOwner: (w.deviceOwner.get(mac)?.owner as string | undefined) ?? null,
           userDevices: Number((w.countDevices.get(user.email) as { devices: number }).devices),
         });
         if (outcome === "created") w.insertUser.run(user.email, user.nickname, Date.now());
-        if (outcome === "created" || outcome === "device-added") {
-          w.insertDevice.run(mac, user.email);
-          w.ownDistance.run(mac, user.email);
-        }
-        return outcome;
-      })
-    );
+        if (outcome !== "created" && outcome !== "device-added") return { outcome, joined: [] };
+        w.insertDevice.run(mac, user.email);
+        // The device joins the ranking with what it walked before it was registered.
+        return { outcome, joined: [{ before: null, after: w.ownDistance.get(mac, user.email)!.metres as number }] };
+      });
+      this.#standings.apply(0, joined);
+      return outcome;
+    });
   }
 
   deleteUser(email: string): Promise<boolean> {
     const w = this.#write;
-    return Promise.try(() =>
-      immediateTransaction(this.#writer, () => {
-        w.disownDistance.run(email);
-        return Number(w.deleteUser.run(email).changes) > 0;
-      })
-    );
+    return Promise.try(() => {
+      const { deleted, disowned } = immediateTransaction(this.#writer, () => {
+        const disowned = w.disownDistance.all(email) as Row[];
+        return { deleted: Number(w.deleteUser.run(email).changes) > 0, disowned };
+      });
+      this.#standings.apply(0, disowned.map((row) => ({ before: row.metres as number, after: null })));
+      return deleted;
+    });
   }
 
   async userDevices(email: string): Promise<CmxDeviceStanding[] | null> {
     if (this.#read.userExists.get(email) === undefined) return null;
     const rows = this.#read.userDevices.all(email) as Row[];
-    const ranking = await this.#ranking();
+    await this.#standings.ready();
     return rows.map((row) => ({
       mac: row.mac as string,
       metres: row.metres as number,
-      place: placeIn(ranking, row.metres as number),
+      place: this.#standings.place(row.metres as number),
       sighted: row.sighted === 1,
     }));
   }
@@ -95,9 +99,10 @@ export class SqliteCmxStore implements CmxStore {
 
   async leaderboard(limit: number): Promise<CmxLeaderboard> {
     const rows = this.#read.leaders.all(limit) as Row[];
+    await this.#standings.ready();
     return {
       leaders: rankLeaders(rows.map((row) => ({ username: row.username as string, metres: row.metres as number }))),
-      totalMetres: await this.#totalMetres(),
+      totalMetres: this.#standings.totalMetres,
     };
   }
 
@@ -139,7 +144,7 @@ export class SqliteCmxStore implements CmxStore {
 
   #writeBatch(items: CmxQueued[]): void {
     const w = this.#write;
-    immediateTransaction(this.#writer, () => {
+    const moved = immediateTransaction(this.#writer, () => {
       const macs = batchMacs(items);
       const rows = macs.length === 0 ? [] : w.states.all(JSON.stringify(macs)) as unknown as DistanceRow[];
       const plan = planCmxBatch(items, distanceStates(rows));
@@ -159,7 +164,9 @@ export class SqliteCmxStore implements CmxStore {
       for (const h of plan.history) w.addHistory.run(h.mac, h.day, h.metres);
       for (const c of plan.counts) w.addCount.run(c.minuteMs, c.notifications, c.newDevices);
       for (const z of plan.zones) w.addZone.run(z.zone, z.notifications, z.lastSeenMs);
+      return batchStandings(rows, plan.devices);
     });
+    this.#standings.apply(moved.addedMetres, moved.changes);
   }
 }
 
@@ -192,8 +199,8 @@ function prepareReads(db: DatabaseSync) {
 function prepareWrites(db: DatabaseSync) {
   return {
     states: db.prepare(`
-      SELECT mac, floor_id, p1x, p1y, p2x, p2y, segment_metres, last_seen FROM cmx_distance
-      WHERE mac IN (SELECT value FROM json_each(?))`),
+      SELECT mac, floor_id, p1x, p1y, p2x, p2y, segment_metres, last_seen, metres, owner IS NOT NULL AS registered
+      FROM cmx_distance WHERE mac IN (SELECT value FROM json_each(?))`),
     saveDistance: db.prepare(`
       INSERT INTO cmx_distance (mac, metres, floor_id, p1x, p1y, p2x, p2y, segment_metres, last_seen)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -217,9 +224,11 @@ function prepareWrites(db: DatabaseSync) {
     insertUser: db.prepare("INSERT INTO cmx_users (email, nickname, created_at) VALUES (?, ?, ?)"),
     insertDevice: db.prepare("INSERT INTO cmx_devices (mac, owner) VALUES (?, ?)"),
     ownDistance: db.prepare(`
-      INSERT INTO cmx_distance (mac, owner) VALUES (?, ?) ON CONFLICT (mac) DO UPDATE SET owner = excluded.owner`),
+      INSERT INTO cmx_distance (mac, owner) VALUES (?, ?) ON CONFLICT (mac) DO UPDATE SET owner = excluded.owner
+      RETURNING metres`),
     disownDistance: db.prepare(`
-      UPDATE cmx_distance SET owner = NULL WHERE mac IN (SELECT mac FROM cmx_devices WHERE owner = ?)`),
+      UPDATE cmx_distance SET owner = NULL
+      WHERE owner IS NOT NULL AND mac IN (SELECT mac FROM cmx_devices WHERE owner = ?) RETURNING metres`),
     deleteUser: db.prepare("DELETE FROM cmx_users WHERE email = ?"),
   };
 }

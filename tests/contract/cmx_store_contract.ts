@@ -163,6 +163,25 @@ export function cmxStoreContract(name: string, freshDatabase: () => Promise<Cont
     assert.equal(cat.place, 2);
   });
 
+  contractCase("cmx: places and the total follow every commit at once, not a second later", async (open) => {
+    const store = await open();
+    const place = async (nickname: string) =>
+      (await store.cmx.userDevices(`${nickname}@cmxtrackyoursteps.com`))![0].place;
+    await store.cmx.record(post(walk("00:00:00:00:00:30", 3)), RULES);
+    await register(store, "fay", "00:00:00:00:00:30");
+    assert.equal(await place("fay"), 1, "standings loaded");
+    await store.cmx.record(post(walk("00:00:00:00:00:31", 5)), RULES);
+    await register(store, "gus", "00:00:00:00:00:31");
+    assert.deepEqual([await place("fay"), await place("gus")], [2, 1], "a registration with distance ranks at once");
+    await store.cmx.record(post(walk("00:00:00:00:00:30", 4, 3)), RULES);
+    const total = expectedMetres(walk("00:00:00:00:00:30", 7)) + expectedMetres(walk("00:00:00:00:00:31", 5));
+    assert.deepEqual([await place("fay"), await place("gus")], [1, 2], "a walk moves its device at once");
+    assert.ok(close((await store.cmx.leaderboard(1)).totalMetres, total));
+    await store.cmx.deleteUser("fay@cmxtrackyoursteps.com");
+    assert.equal(await place("gus"), 1, "a deleted user's device leaves the ranking");
+    assert.ok(close((await store.cmx.leaderboard(1)).totalMetres, total), "its distance still counts");
+  });
+
   contractCase("cmx: counters per minute and zones", async (open) => {
     const store = await open();
     await store.cmx.record(post(walk("00:00:00:00:00:20", 3)), RULES);

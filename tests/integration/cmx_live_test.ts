@@ -165,6 +165,8 @@ Deno.test("username_data: dashboard numbers, rounding, dates, sorted keys, and e
   assert.equal((expecting.body as { error: string }).error, "Expecting key name username to get data for.");
   const badDays = await live(server, "username_data", { username: "Leigh", days: "five" });
   assert.equal(badDays.status, 400);
+  const textDays = await live(server, "username_data", { username: "Leigh", days: "5" });
+  assert.equal(textDays.text, data.text, "days as a numeric string, as the original's int() read it");
   const notFound = await live(server, "username_data", { username: "Ghost" });
   assert.equal(notFound.status, 404);
   assert.equal((notFound.body as { error: string }).error, "Username not found");
@@ -196,6 +198,9 @@ Deno.test("leaderboard and ip_username: answers, limits and errors", async () =>
   const tooMany = await live(server, "leaderboard", { number_leaders: 101 });
   assert.equal(tooMany.status, 400);
   assert.equal((await live(server, "leaderboard", { number_leaders: 100 })).status, 200);
+  assert.equal((await live(server, "leaderboard", { number_leaders: "1" })).text.match(/"place"/g)?.length, 1);
+  assert.equal((await live(server, "leaderboard", { number_leaders: "101" })).status, 400);
+  assert.equal((await live(server, "leaderboard", { number_leaders: "1.5" })).status, 400);
   assert.equal((await live(server, "leaderboard", null, { contentType: "text/plain", raw: "{}" })).status, 400);
 
   const registered = await live(server, "ip_username", { ip: "10.0.0.40" });
