@@ -1,5 +1,6 @@
 /**
- * `deno task user`: manage the htpasswd users of fieldgate.
+ * `deno task user`: manage the htpasswd users of fieldgate (loggers, devices,
+ * scripts) and, with `account …` (see account_cli.ts), the web accounts of people.
  *
  * Passwords come from an echo-free prompt or from standard input
  * (`--password-stdin`), never from the command line, where `ps` and shell
@@ -9,9 +10,12 @@
  * Exit codes: 0 done / password correct, 1 refused (wrong password, unknown
  * user, I/O error), 2 usage or configuration error, 130 cancelled.
  */
-import { ConfigError, loadConfig } from "../config.ts";
+import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { assertValidUsername, BCRYPT_MAX_PASSWORD_BYTES, InvalidUsernameError } from "./htpasswd.ts";
 import { UsersFile } from "./users_file.ts";
+import { accountMain, accountNameTaken } from "./account_cli.ts";
+import { AccountInputError } from "./accounts.ts";
+import { CancelledError, promptPassword, readNewPassword, readPasswordLine, UsageError } from "./password_input.ts";
 
 const CONFIG_HELP = `
 Which users file: the server's, from the same sources (see deno task start --help):
@@ -72,15 +76,11 @@ Commands:
   remove NAME   remove a user
   list          list users and their hash format
   verify NAME   check a password (exit 0 correct, 1 wrong)
+  account …     web accounts of people: add (also the first admin), list, activate,
+                deactivate, grant-admin, revoke-admin, password; see: deno task user account --help
 
 Run deno task user <command> --help for details.
 ${CONFIG_HELP}`;
-
-/** A mistake in how the command was called; exit code 2. */
-class UsageError extends Error {}
-
-/** The user pressed Ctrl-C or Ctrl-D at a prompt; exit code 130. */
-class CancelledError extends Error {}
 
 /** Runs the CLI with `args` (without the program name) and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -91,7 +91,9 @@ export async function main(args: string[]): Promise<number> {
       console.error("Cancelled; nothing changed.");
       return 130;
     }
-    const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidUsernameError;
+    const usage = error instanceof UsageError || error instanceof ConfigError ||
+      error instanceof InvalidUsernameError ||
+      error instanceof AccountInputError;
     console.error(`Error: ${(error as Error).message}`);
     return usage ? 2 : 1;
   }
@@ -103,6 +105,7 @@ async function run(args: string[]): Promise<number> {
     (command === undefined ? console.error : console.log)(MAIN_HELP);
     return command === undefined ? 2 : 0;
   }
+  if (command === "account") return await accountMain(rest);
   const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!spec) throw new UsageError(`unknown command "${command}"; run deno task user --help for the list`);
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -121,7 +124,7 @@ async function run(args: string[]): Promise<number> {
 
   switch (command) {
     case "add":
-      return await add(users, name!, passwordStdin);
+      return await add(users, config, name!, passwordStdin);
     case "remove":
       return await remove(users, name!);
     case "list":
@@ -131,21 +134,19 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-async function add(users: UsersFile, name: string, passwordStdin: boolean): Promise<number> {
+async function add(users: UsersFile, config: Config, name: string, passwordStdin: boolean): Promise<number> {
   assertValidUsername(name);
-  let password: string;
-  if (passwordStdin) {
-    password = await readPasswordLine();
-  } else {
-    password = await promptPassword(`New password for ${name}: `);
-    if (password !== await promptPassword("Repeat the password: ")) {
-      throw new UsageError("the two passwords differ; nothing changed. Run the command again.");
-    }
-  }
+  const password = await readNewPassword(name, passwordStdin);
   if (password === "") throw new UsageError("empty passwords are not allowed; nothing changed");
   if (new TextEncoder().encode(password).length > BCRYPT_MAX_PASSWORD_BYTES) {
     throw new UsageError(
       `bcrypt uses only the first ${BCRYPT_MAX_PASSWORD_BYTES} bytes of a password; choose a shorter one. Nothing changed.`,
+    );
+  }
+  if (await accountNameTaken(config, name)) {
+    throw new UsageError(
+      `"${name}" is the username of a web account, and loggers share names with accounts (both own projects). ` +
+        "Choose another name; nothing changed.",
     );
   }
   const created = await users.add(name, password);
@@ -193,62 +194,6 @@ async function verify(users: UsersFile, name: string, passwordStdin: boolean): P
   const why = entry.format === "unsupported" ? " (its hash format is unsupported, so no password can match)" : "";
   console.error(`Password for ${name} is wrong${why}.`);
   return 1;
-}
-
-/** First line of standard input, without its line ending. */
-async function readPasswordLine(): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(4096);
-  while (true) {
-    const count = await Deno.stdin.read(buffer);
-    if (count === null) break;
-    chunks.push(buffer.slice(0, count));
-    if (buffer.subarray(0, count).includes(0x0a)) break;
-  }
-  if (chunks.length === 0) throw new UsageError("--password-stdin: standard input is empty; pipe the password into it");
-  const text = new TextDecoder().decode(concat(chunks));
-  return text.split("\n")[0].replace(/\r$/, "");
-}
-
-/** Reads a password at the terminal with echo off (raw mode), handling backspace, Ctrl-U, Ctrl-C and Ctrl-D. */
-async function promptPassword(label: string): Promise<string> {
-  if (!Deno.stdin.isTerminal()) {
-    throw new UsageError("standard input is not a terminal; pipe the password and add --password-stdin");
-  }
-  const bytes: number[] = [];
-  const buffer = new Uint8Array(256);
-  // Raw mode first: typing that starts as soon as the prompt shows must already be unechoed.
-  Deno.stdin.setRaw(true);
-  try {
-    await Deno.stderr.write(new TextEncoder().encode(label));
-    reading: while (true) {
-      const count = await Deno.stdin.read(buffer);
-      if (count === null) break;
-      for (const byte of buffer.subarray(0, count)) {
-        if (byte === 0x0d || byte === 0x0a) break reading;
-        if (byte === 0x03 || (byte === 0x04 && bytes.length === 0)) throw new CancelledError();
-        if (byte === 0x04) break reading;
-        if (byte === 0x15) bytes.length = 0;
-        // Backspace removes one character: its UTF-8 continuation bytes, then its lead byte.
-        else if (byte === 0x7f || byte === 0x08) { while (bytes.length > 0 && (bytes.pop()! & 0xc0) === 0x80); }
-        else bytes.push(byte);
-      }
-    }
-  } finally {
-    Deno.stdin.setRaw(false);
-    await Deno.stderr.write(new TextEncoder().encode("\n"));
-  }
-  return new TextDecoder().decode(Uint8Array.from(bytes));
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startTestServer } from "../helpers/server.ts";
+import { WebClient } from "../helpers/web_client.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -150,4 +152,55 @@ Deno.test("CLI --help works on the command and on every subcommand", async () =>
     assert.match(help.stdout, new RegExp(`^Usage: deno task user ${command}`));
     assert.match(help.stdout, /--auth-users-file FILE/);
   }
+});
+
+Deno.test("CLI account: the first admin, list, status changes and a new password; the server takes that login", async () => {
+  await using temp = await tempDir();
+  const data = ["--data-dir", temp.dir];
+  const passphrase = { stdin: "a long enough passphrase\n" };
+
+  const help = await cli(["account", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /add EMAIL USERNAME \[--admin\]/);
+  const added = await cli(
+    ["account", "add", "Root@Example.org", "root", "--admin", "--password-stdin", ...data],
+    passphrase,
+  );
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /Added admin root <root@example.org> \(activated\)/);
+  const owner = await cli(["account", "add", "kim@example.org", "kim", "--password-stdin", ...data], passphrase);
+  assert.equal(owner.code, 0, owner.stderr);
+
+  const taken = await cli(["account", "add", "kim@example.org", "kim2", "--password-stdin", ...data], passphrase);
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /email already exists; nothing changed/);
+  const badEmail = await cli(["account", "add", "not-an-email", "x", "--password-stdin", ...data], passphrase);
+  assert.equal(badEmail.code, 2);
+  const short = await cli(["account", "add", "a@example.org", "a", "--password-stdin", ...data], { stdin: "short\n" });
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /at least 10 characters/);
+
+  const logger = await cli(["add", "KIM", "--password-stdin", ...data], passphrase);
+  assert.equal(logger.code, 2, "a logger may not take an account's name");
+  assert.match(logger.stderr, /"KIM" is the username of a web account/);
+  assert.equal((await cli(["account", "deactivate", "kim", ...data])).code, 0);
+  assert.equal((await cli(["account", "deactivate", "nobody", ...data])).code, 1);
+  const changed = await cli(["account", "password", "root", "--password-stdin", ...data], {
+    stdin: "the new admin passphrase\n",
+  });
+  assert.equal(changed.code, 0, changed.stderr);
+  const list = await cli(["account", "list", ...data]);
+  assert.equal(list.stdout, "root\troot@example.org\tactive\tadmin\nkim\tkim@example.org\tdeactivated\towner\n");
+
+  await using server = await startTestServer({ dataDir: temp.dir });
+  const web = new WebClient(server.fetch, server.httpsUrl);
+  const login = await web.submit("/login", "/login", {
+    login: "root",
+    password: "the new admin passphrase",
+    next: "/admin/accounts",
+  });
+  assert.equal(login.status, 303);
+  const admin = await web.page("/admin/accounts");
+  assert.equal(admin.status, 200);
+  assert.match(admin.html, /kim@example\.org/);
 });
