@@ -8,6 +8,8 @@ import { z } from "zod";
 import type { AuthEnv } from "../auth/basic.ts";
 import { hashUploadCode, isProjectId, parseAllowedTypes, type Project, safeFileName } from "../domain/dropoff.ts";
 import { isUploadId } from "../domain/tus.ts";
+import { MAX_ARMORED_KEY_CHARS, parsePublicKey } from "../domain/project_key.ts";
+import { TusAtRest } from "../storage/tus_at_rest.ts";
 import type { TusFileStore } from "../storage/tus_files.ts";
 import type { DropoffStore, TusUpload } from "../storage/types.ts";
 
@@ -18,6 +20,7 @@ const newProject = z.object({
   quotaBytes: z.number().int().positive().optional(),
   allowedTypes: z.array(z.string().max(20)).max(100).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
+  publicKey: z.string().max(MAX_ARMORED_KEY_CHARS).optional(),
 });
 
 /** Project management as a Hono sub-app behind `guard`. */
@@ -27,6 +30,7 @@ export function projectRoutes(
   guard: MiddlewareHandler<AuthEnv>,
 ): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
+  const atRest = new TusAtRest(store, files);
   app.use("/api/projects", guard);
   app.use("/api/projects/*", guard);
 
@@ -38,6 +42,8 @@ export function projectRoutes(
     }
     const types = parseAllowedTypes(body.data.allowedTypes ?? []);
     if (!types.ok) return c.json({ error: types.error }, 400);
+    const key = body.data.publicKey === undefined ? null : await parsePublicKey(body.data.publicKey);
+    if (key?.ok === false) return c.json({ error: `invalid project: publicKey: ${key.error}` }, 400);
     const project: Project = {
       id: crypto.randomUUID(),
       owner: c.get("user"),
@@ -48,6 +54,7 @@ export function projectRoutes(
       allowedTypes: types.value,
       expiresAt: body.data.expiresAt === undefined ? null : new Date(body.data.expiresAt),
       createdAt: new Date(),
+      publicKey: body.data.publicKey ?? null,
     };
     await store.createProject(project);
     return c.json(projectJson(project), 201, { Location: `/api/projects/${project.id}` });
@@ -64,7 +71,8 @@ export function projectRoutes(
   app.get("/api/projects/:id/uploads", async (c) => {
     const project = await ownProject(c, c.req.param("id"));
     if (project === null) return c.json({ error: "no such project" }, 404);
-    return c.json((await store.uploads(project.id)).map(uploadJson));
+    const sealed = Boolean(project.publicKey);
+    return c.json((await store.uploads(project.id)).map((upload) => uploadJson(upload, sealed)));
   });
 
   app.get("/api/projects/:id/uploads/:upload/file", async (c) => {
@@ -73,12 +81,16 @@ export function projectRoutes(
     const upload = project && isUploadId(uploadId) ? await store.upload(uploadId) : null;
     if (upload === null || upload.projectId !== project?.id) return c.json({ error: "no such upload" }, 404);
     if (upload.finishedAt === null) return c.json({ error: "upload not finished yet" }, 409);
-    const file = await files.open(upload.projectId, upload.id);
+    // A project with a public key keeps only the ciphertext (tus_at_rest.ts): that is what the owner gets.
+    const sealed = Boolean(project!.publicKey);
+    const file = sealed ? await atRest.openSealed(upload) : await files.open(upload.projectId, upload.id);
     const name = safeFileName(upload.metadata.filename, upload.id);
+    // Files encrypted in the browser already arrive named `….gpg`.
+    const suffix = sealed && !name.endsWith(".gpg") ? ".gpg" : "";
     return c.body(file.stream, 200, {
       "Content-Type": "application/octet-stream",
       "Content-Length": String(file.size),
-      "Content-Disposition": `attachment; filename="${name}"`,
+      "Content-Disposition": `attachment; filename="${name}${suffix}"`,
       "X-Content-Type-Options": "nosniff",
       "Cache-Control": "no-store",
     });
@@ -93,6 +105,7 @@ function projectJson(project: Project) {
     owner: project.owner,
     uploadUrl: `/files/${project.id}/`,
     codeRequired: project.codeHash !== null,
+    encryptedAtRest: Boolean(project.publicKey),
     maxSizeBytes: project.maxSizeBytes,
     quotaBytes: project.quotaBytes,
     allowedTypes: project.allowedTypes,
@@ -101,7 +114,8 @@ function projectJson(project: Project) {
   };
 }
 
-function uploadJson(upload: TusUpload) {
+/** An upload as listed; `sealed`: its project keeps finished uploads only encrypted (`<id>.gpg`). */
+function uploadJson(upload: TusUpload, sealed: boolean) {
   return {
     id: upload.id,
     filename: upload.metadata.filename ?? null,
@@ -112,6 +126,6 @@ function uploadJson(upload: TusUpload) {
     complete: upload.finishedAt !== null,
     createdAt: upload.createdAt.toISOString(),
     finishedAt: upload.finishedAt?.toISOString() ?? null,
-    diskName: `${upload.projectId}/${upload.id}`,
+    diskName: `${upload.projectId}/${upload.id}${sealed && upload.finishedAt !== null ? ".gpg" : ""}`,
   };
 }

@@ -20,6 +20,7 @@ import {
   TUS_CONTENT_TYPE,
   type TusChecksum,
 } from "../domain/tus.ts";
+import { TusAtRest } from "../storage/tus_at_rest.ts";
 import type { TusFileStore } from "../storage/tus_files.ts";
 import type { DropoffStore, TusUpload } from "../storage/types.ts";
 import type { UploadLocks } from "../storage/upload_locks.ts";
@@ -27,6 +28,7 @@ import { clientAddress } from "./client_address.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 import { discoveryHeaders, httpDate, requireTusVersion, tusCors } from "./tus_http.ts";
 import type { HookRequest, TusHooks } from "./tus_hooks.ts";
+import { countIngest } from "../metrics/ingest.ts";
 
 const log = getLogger(["fieldgate", "tus"]);
 
@@ -63,6 +65,7 @@ function refusal(c: Context, refused: { status: number; text: string }) {
 /** The tus server as a Hono sub-app. */
 export function tusRoutes(options: TusRouteOptions): Hono {
   const { store, files, locks } = options;
+  const atRest = new TusAtRest(store, files);
   const app = new Hono();
   const expiry = () => new Date(Date.now() + options.expireSeconds * 1000);
   app.use("/files/*", tusCors(options.corsOrigins, discoveryHeaders(options.maxSizeBytes)), requireTusVersion);
@@ -99,17 +102,24 @@ export function tusRoutes(options: TusRouteOptions): Hono {
       // The last offset is recorded together with "finished": a crash while hashing leaves the old offset,
       // so the client sends its last chunk again instead of seeing a complete upload nobody finished.
       const sha256 = await files.sha256(upload.projectId, upload.id);
+      // A project with a public key keeps only ciphertext, sealed before "finished" is recorded (tus_at_rest.ts).
+      const publicKey = await atRest.projectKey(upload);
+      if (publicKey !== null) await atRest.seal(upload, publicKey);
       updated.finishedAt = new Date();
       updated.sha256 = sha256;
       await store.finish(upload.id, { offset: updated.offset, length: updated.length }, sha256, updated.finishedAt);
+      if (publicKey !== null) await atRest.dropPlaintext(upload);
       log.info("upload {id} into project {project} finished: {bytes} bytes, sha256 {sha256}", {
         id: upload.id,
         project: upload.projectId,
         bytes: updated.offset,
         sha256,
       });
-      options.hooks.postFinish(updated, files.path(upload.projectId, upload.id), hookRequest(c));
+      const stored = publicKey === null ? files.path(upload.projectId, upload.id) : atRest.sealedPath(upload);
+      options.hooks.postFinish(updated, stored, hookRequest(c));
+      countIngest("tus_uploads");
     }
+    countIngest("tus_bytes", outcome.written);
     return { upload: updated, refused } satisfies Received;
   }
 

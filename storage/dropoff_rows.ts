@@ -21,6 +21,7 @@ export function projectColumns(project: Project) {
     allowed_types: project.allowedTypes.join(","),
     expires_at: project.expiresAt,
     created_at: project.createdAt,
+    public_key: project.publicKey ?? null,
   };
 }
 
@@ -51,6 +52,7 @@ export function projectFromRow(row: DropoffRow): Project {
     allowedTypes: (row.allowed_types as string).split(",").filter(Boolean),
     expiresAt: nullableDate(row.expires_at),
     createdAt: nullableDate(row.created_at)!,
+    publicKey: (row.public_key ?? null) as string | null,
   };
 }
 

@@ -17,7 +17,7 @@ export class SqliteDropoffStore implements DropoffStore {
     this.#write = {
       project: writer.prepare(`
         INSERT INTO dropoff_projects (id, owner, name, code_hash, max_size_bytes, quota_bytes, allowed_types,
-          expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+          expires_at, created_at, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       upload: writer.prepare(`
         INSERT INTO tus_uploads (id, project_id, upload_length, upload_offset, metadata, created_at, expires_at,
           finished_at, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),

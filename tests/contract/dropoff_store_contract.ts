@@ -21,6 +21,7 @@ function project(owner: string, createdAt: Date, overrides: Partial<Project> = {
     allowedTypes: [],
     expiresAt: null,
     createdAt,
+    publicKey: null,
     ...overrides,
   };
 }
@@ -52,6 +53,7 @@ export function dropoffStoreContract(name: string, freshDatabase: () => Promise<
       quotaBytes: 2 ** 40,
       allowedTypes: ["csv", "txt"],
       expiresAt: minutes(90),
+      publicKey: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ…\n-----END PGP PUBLIC KEY BLOCK-----\n",
     });
     const older = project("alice", minutes(0));
     await store.dropoff.createProject(older);

@@ -19,7 +19,9 @@ export async function launchBrowser(): Promise<Browser> {
   try {
     await Deno.stat(CHROMIUM_PATH);
   } catch {
-    throw new Error(`${CHROMIUM_PATH} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
+    throw new Error(
+      `${CHROMIUM_PATH} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`,
+    );
   }
   return await chromium.launch({
     executablePath: CHROMIUM_PATH,
