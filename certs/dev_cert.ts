@@ -23,13 +23,17 @@ export interface CertificatePaths {
   generated: boolean;
 }
 
+/** Where the dev certificate and its key live under `<certsDir>`. */
+export function devCertificateFiles(certsDir: string): { certFile: string; keyFile: string } {
+  return { certFile: join(certsDir, "dev-cert.pem"), keyFile: join(certsDir, "dev-key.pem") };
+}
+
 /**
  * Returns the dev certificate under `<certsDir>`, generating it when missing,
  * expiring within 30 days, or not covering `hostnames`.
  */
 export async function ensureDevCertificate(certsDir: string, hostnames: string[]): Promise<CertificatePaths> {
-  const certFile = join(certsDir, "dev-cert.pem");
-  const keyFile = join(certsDir, "dev-key.pem");
+  const { certFile, keyFile } = devCertificateFiles(certsDir);
   if (await isUsable(certFile, keyFile, hostnames)) return { certFile, keyFile, generated: false };
 
   await Deno.mkdir(certsDir, { recursive: true, mode: 0o700 });

@@ -1,9 +1,10 @@
 /**
  * Loading a PEM certificate chain and key for the TLS listeners, with the
- * checks an operator needs: readable, parseable, leaf first, not expired.
+ * checks an operator needs: readable, parseable, leaf first, not expired, key matches.
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { assertKeyMatches } from "./key_match.ts";
 
 /** PEM text ready for `Deno.serve` / `Deno.listenTls`, plus facts for logs and the status page. */
 export interface TlsMaterial {
@@ -11,6 +12,8 @@ export interface TlsMaterial {
   key: string;
   subject: string;
   notAfter: Date;
+  /** The parsed leaf, for checks beyond subject and expiry (issuer, names, lifetime). */
+  leaf: x509.X509Certificate;
 }
 
 /**
@@ -33,7 +36,8 @@ export async function loadTlsMaterial(certFile: string, keyFile: string): Promis
   if (leaf.notAfter.getTime() < Date.now()) {
     throw new Error(`certificate ${certFile} (${leaf.subject}) expired on ${leaf.notAfter.toISOString()}: renew it`);
   }
-  return { cert: ordered.join("\n") + "\n", key, subject: leaf.subject, notAfter: leaf.notAfter };
+  assertKeyMatches(leaf, key, keyFile);
+  return { cert: ordered.join("\n") + "\n", key, subject: leaf.subject, notAfter: leaf.notAfter, leaf };
 }
 
 async function readPem(path: string, what: string): Promise<string> {

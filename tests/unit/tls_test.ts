@@ -59,3 +59,15 @@ Deno.test("unreadable or wrong TLS files give errors naming the file", async () 
   await assert.rejects(loadTlsMaterial(certFile, certFile), /holds no PEM private key/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a key that is not the certificate's is refused, so a half-replaced pair is never served", async () => {
+  const [first, second] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const one = await ensureDevCertificate(first, ["localhost"]);
+  const other = await ensureDevCertificate(second, ["localhost"]);
+  await assert.rejects(loadTlsMaterial(one.certFile, other.keyFile), /is not the private key of the certificate/);
+  assert.equal(
+    (await loadTlsMaterial(one.certFile, one.keyFile)).subject,
+    "CN=fieldgate development certificate, O=fieldgate",
+  );
+  await Promise.all([first, second].map((dir) => Deno.remove(dir, { recursive: true })));
+});
