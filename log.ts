@@ -4,6 +4,7 @@
  */
 import { configure, getConsoleSink, getJsonLinesFormatter, getLogfmtFormatter, reset } from "@logtape/logtape";
 import type { Config } from "./config.ts";
+import { problemCounterSink } from "./metrics/log_counter.ts";
 
 /** Configures the `fieldgate` logger category from the config. */
 export async function setupLogging(config: Config["log"]): Promise<void> {
@@ -13,9 +14,11 @@ export async function setupLogging(config: Config["log"]): Promise<void> {
       console: getConsoleSink({
         formatter: config.format === "json" ? getJsonLinesFormatter() : getLogfmtFormatter(),
       }),
+      // Feeds the error counts of the dashboard and /metrics.
+      problems: problemCounterSink(),
     },
     loggers: [
-      { category: ["fieldgate"], lowestLevel: config.level, sinks: ["console"] },
+      { category: ["fieldgate"], lowestLevel: config.level, sinks: ["console", "problems"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
     ],
   });

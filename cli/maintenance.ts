@@ -8,6 +8,7 @@
 import { ConfigError, loadConfig } from "../config.ts";
 import { maintenancePhase } from "../domain/maintenance.ts";
 import { MaintenanceFile, maintenanceFilePath, writeMaintenance } from "../storage/maintenance_file.ts";
+import { takeOptions } from "./options.ts";
 
 const HELP = `Usage: deno task maintenance <command> [options]
 
@@ -74,18 +75,6 @@ export async function main(args: string[]): Promise<number> {
       console.error(`maintenance: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
       return 2;
   }
-}
-
-/** Splits `--name value` pairs this CLI owns from the server options. */
-function takeOptions(args: string[], names: string[]): { values: Map<string, string>; rest: string[] } {
-  const values = new Map<string, string>();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const [name, inline] = args[i].split(/=(.*)/s, 2);
-    if (names.includes(name)) values.set(name, inline ?? args[++i] ?? "");
-    else rest.push(args[i]);
-  }
-  return { values, rest };
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

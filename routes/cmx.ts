@@ -16,6 +16,7 @@ import { cmxAdminRoutes } from "./cmx_admin.ts";
 import { credentialGuard } from "../auth/single_credential.ts";
 import { cmxLiveRoutes } from "./cmx_live.ts";
 import { cmxMacLookup } from "./cmx_lookup.ts";
+import { countIngest } from "../metrics/ingest.ts";
 
 const log = getLogger(["fieldgate", "cmx"]);
 
@@ -80,6 +81,7 @@ export function cmxRoutes({ store, config, adminGuard }: CmxRouteOptions): Hono 
     if (accepted.length === 0) return c.json({ accepted: 0, rejected });
     await ready;
     await store.record(toBatch(accepted), rules);
+    countIngest("cmx", accepted.length);
     return c.json({ accepted: accepted.length, rejected });
   };
 

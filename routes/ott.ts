@@ -12,6 +12,7 @@ import { decodeXml } from "../domain/xml_decode.ts";
 import type { FileBlobStore } from "../storage/blob_fs.ts";
 import type { OttAlarm, OttStore } from "../storage/types.ts";
 import { clientAddress } from "./client_address.ts";
+import { countIngest } from "../metrics/ingest.ts";
 
 const log = getLogger(["fieldgate", "ott"]);
 const PATHS = ["/ottt", "/ottt/", "/ott", "/ott/"];
@@ -80,6 +81,7 @@ export function ottRoutes(options: OttRouteOptions): Hono<{ Variables: { user: s
       log.error("OTT alarm from station {stationId} channel {channelId}: {message}", { ...parsed.value.alarm });
       options.onAlarm(parsed.value.alarm, file);
     }
+    countIngest("ott");
     return c.body(ottResponseXml(stationId, new Date()), 200, { "content-type": "application/xml; charset=utf-8" });
   };
   for (const path of PATHS) {

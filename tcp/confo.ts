@@ -7,6 +7,7 @@ import { CONFO_ACK, decideConfo, parseConfoPacket } from "../domain/confo.ts";
 import type { ConfoStore } from "../storage/types.ts";
 import { serveLines } from "./line_protocol.ts";
 import type { ConnectionHandler } from "./listener.ts";
+import { countIngest } from "../metrics/ingest.ts";
 
 const log = getLogger(["fieldgate", "confo"]);
 
@@ -26,6 +27,7 @@ export function confoHandler(store: ConfoStore): ConnectionHandler {
         } else {
           log.info("confo from device {device} on {ssid} saved (pub: {pub})", fields);
         }
+        countIngest("confo");
         return CONFO_ACK;
       } catch (error) {
         log.error("confo from {remote} not stored: {error}", { remote: connection.remoteAddr, error: String(error) });

@@ -7,6 +7,7 @@ import { METER_ACK, parseMeterPacket } from "../domain/meter.ts";
 import { type MeterStore, type StoredMeterReading, UnknownPubError } from "../storage/types.ts";
 import { serveLines } from "./line_protocol.ts";
 import type { ConnectionHandler } from "./listener.ts";
+import { countIngest } from "../metrics/ingest.ts";
 
 const log = getLogger(["fieldgate", "meter"]);
 const MAX_IN_FLIGHT = 64;
@@ -29,6 +30,7 @@ export function meterHandler(options: MeterHandlerOptions): ConnectionHandler {
       if (!parsed.ok) return `error: ${parsed.error}`;
       try {
         const id = await options.store.append(parsed.value, { registerPub });
+        countIngest("meter");
         options.onStored?.({ ...parsed.value, id });
         return METER_ACK;
       } catch (error) {
