@@ -22,6 +22,7 @@ import { type Backend, type Fieldgate, startFieldgate } from "./lib/fieldgate.ts
 import { startDenoPeer } from "./lib/peer.ts";
 import type { Child } from "./lib/process.ts";
 import type { Column, ScenarioResult } from "./lib/report.ts";
+import { HTTP_FAILED, latencyColumns, PEAK_RSS, ScenarioTable, SERVER_CORES, serverUsage } from "./lib/table.ts";
 import { timeRequests } from "./lib/requests.ts";
 import { ensureWrk, runWrk } from "./lib/wrk.ts";
 
@@ -68,13 +69,12 @@ interface IngestTarget {
 
 const INGEST_COLUMNS: Column[] = [
   { key: "notificationsPerS", label: "acked notifications/s", digits: 0 },
-  { key: "p50Ms", label: "post p50 ms", digits: 1 },
-  { key: "p99Ms", label: "post p99 ms", digits: 1 },
+  ...latencyColumns(1, "post "),
   { key: "acknowledged", label: "acked notifications", digits: 0 },
   { key: "stored", label: "stored notifications", digits: 0 },
-  { key: "failed", label: "non-2xx + socket errors", digits: 0 },
-  { key: "serverCores", label: "server CPU cores", digits: 2 },
-  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+  HTTP_FAILED,
+  SERVER_CORES,
+  PEAK_RSS,
 ];
 
 const QUERY_COLUMNS: Column[] = [
@@ -85,7 +85,7 @@ const QUERY_COLUMNS: Column[] = [
   { key: "usernameDataP99Ms", label: "username_data p99 ms", digits: 2 },
   { key: "usernameDataPerS", label: "username_data req/s", digits: 0 },
   { key: "failed", label: "failed", digits: 0 },
-  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+  PEAK_RSS,
 ];
 
 /** Runs both parts; returns the ingest table and the query table. */
@@ -109,17 +109,12 @@ async function ingestPart(context: BenchContext, options: CmxOptions): Promise<S
     { server: "ceiling: Deno.serve + JSON.parse", backend: "-", start: () => ceilingTarget(context) },
   ];
   const setup = `${options.clients} clients × ${options.batch}/post, ${options.durationS} s`;
-  const { rows, warnings } = await measureContenders(
+  const measured = await measureContenders(
     { scenario: "cmx ingest", setup, repetitions: options.repetitions, contenders },
     (target) => measureIngest(target, script, options),
   );
-  return {
-    name: "CMX ingest: durable movement notifications over HTTPS (target ≥ 10,000/s)",
-    columns: INGEST_COLUMNS,
-    rows,
-    ratios: ratiosAgainst(rows, rows.at(-1)!, "ceiling", "notificationsPerS"),
-    warnings,
-  };
+  return new ScenarioTable("CMX ingest: durable movement notifications over HTTPS (target ≥ 10,000/s)", INGEST_COLUMNS)
+    .add(measured, ratiosAgainst(measured.rows, measured.rows.at(-1)!, "ceiling", "notificationsPerS")).result;
 }
 
 async function measureIngest(target: IngestTarget, script: string, options: CmxOptions): Promise<Measurement> {
@@ -147,8 +142,7 @@ async function measureIngest(target: IngestTarget, script: string, options: CmxO
       acknowledged,
       stored,
       failed,
-      serverCores: (after.cpuSeconds - before.cpuSeconds) / wrk.durationS,
-      peakRssMiB: after.peakRssMiB,
+      ...serverUsage(before, after, wrk.durationS),
     },
     problems,
   };
@@ -173,9 +167,12 @@ async function ceilingTarget(context: BenchContext): Promise<IngestTarget> {
 async function queryPart(context: BenchContext, options: CmxOptions): Promise<ScenarioResult> {
   const sizes = { users: options.users, historyRows: options.historyRows };
   const data = new Map<Backend, CmxData>();
-  const warnings: string[] = [];
+  const table = new ScenarioTable(
+    "CMX queries: /live over HTTPS on generated data (target p99 < 10 ms)",
+    QUERY_COLUMNS,
+  );
   if (options.users < FULL_USERS || options.historyRows < FULL_HISTORY_ROWS) {
-    warnings.push(
+    table.warn(
       `scaled down: ${options.users.toLocaleString("en-US")} users and ` +
         `${options.historyRows.toLocaleString("en-US")} history rows, not the issue's 30,000 and 1,000,000`,
     );
@@ -184,7 +181,7 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
     for (const backend of options.backends) {
       const generated = await generateCmxData(context, backend, sizes);
       data.set(backend, generated);
-      warnings.push(`${backend}: generating the data took ${generated.generateS.toFixed(1)} s (not measured load)`);
+      table.warn(`${backend}: generating the data took ${generated.generateS.toFixed(1)} s (not measured load)`);
     }
     const contenders = fieldgateContenders(
       options.backends,
@@ -197,13 +194,7 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
       { scenario: "cmx queries", setup, repetitions: options.repetitions, contenders },
       (server) => measureQueries(context, server, options),
     );
-    return {
-      name: "CMX queries: /live over HTTPS on generated data (target p99 < 10 ms)",
-      columns: QUERY_COLUMNS,
-      rows: measured.rows,
-      ratios: [],
-      warnings: [...warnings, ...measured.warnings],
-    };
+    return table.add(measured).result;
   } finally {
     for (const generated of data.values()) await generated.remove();
   }

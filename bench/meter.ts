@@ -18,6 +18,8 @@ import { type Backend, startFieldgate } from "./lib/fieldgate.ts";
 import { startDenoPeer } from "./lib/peer.ts";
 import { type Child, spawnChild } from "./lib/process.ts";
 import type { Column, ScenarioResult } from "./lib/report.ts";
+import { PEAK_RSS, ScenarioTable, SERVER_CORES, serverUsage } from "./lib/table.ts";
+import { FLOOR_BATCH, floorContenders } from "./floor.ts";
 
 /** How many devices, how hard and how long. */
 export interface MeterOptions {
@@ -60,6 +62,9 @@ interface ClientReport {
 const GRACE_S = 30;
 // Connecting 1,000+ TLS clients takes a while on 2 cores; the client must still stop by itself.
 const CLIENT_TIMEOUT_EXTRA_S = 120;
+const CONNECT_ALLOWANCE_MS_PER_CONNECTION = 15;
+/** A pessimistic drain rate for the readings still in flight when sending stops. */
+const DRAIN_READINGS_PER_S = 5_000;
 
 const COLUMNS: Column[] = [
   { key: "readingsPerS", label: "acked readings/s", digits: 0 },
@@ -70,9 +75,9 @@ const COLUMNS: Column[] = [
   { key: "rows", label: "rows", digits: 0 },
   { key: "failed", label: "errors", digits: 0 },
   { key: "connectS", label: "connect s", digits: 1 },
-  { key: "serverCores", label: "server CPU cores", digits: 2 },
+  SERVER_CORES,
   { key: "clientCores", label: "client CPU cores", digits: 2 },
-  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+  PEAK_RSS,
 ];
 
 /** Runs the meter scenario for every connection count; each repetition measures every contender once. */
@@ -81,24 +86,45 @@ export async function meterScenario(context: BenchContext, options: MeterOptions
     ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(context, backend)),
     { server: "ceiling: Deno TLS, no storage", backend: "-", start: () => ceilingTarget(context) },
   ];
-  const result: ScenarioResult = {
-    name: "Meter socket: durable readings over TLS",
-    columns: COLUMNS,
-    rows: [],
-    ratios: [],
-    warnings: [],
-  };
+  const table = new ScenarioTable("Meter socket: durable readings over TLS", COLUMNS);
   for (const connections of options.connections) {
     const setup = `${connections} conn × ${options.window} in flight, ${options.durationS} s`;
-    const { rows, warnings } = await measureContenders(
+    const measured = await measureContenders(
       { scenario: "meter", setup, repetitions: options.repetitions, contenders },
       (target) => measure(context, target, connections, options),
     );
-    result.rows.push(...rows);
-    result.ratios.push(...ratiosAgainst(rows, rows.at(-1)!, "ceiling", "readingsPerS"));
-    result.warnings.push(...warnings);
+    table.add(measured, ratiosAgainst(measured.rows, measured.rows.at(-1)!, "ceiling", "readingsPerS"));
   }
-  return result;
+  await addFloor(context, options, table);
+  return table.result;
+}
+
+/**
+ * Measures the database floor once per repetition (bench/floor.ts) and adds its rows and
+ * fieldgate ÷ floor for every fieldgate row of the same backend, repetition i against repetition i.
+ */
+async function addFloor(context: BenchContext, options: MeterOptions, table: ScenarioTable): Promise<void> {
+  const setup = `${FLOOR_BATCH} readings/transaction, 1 writer, ${options.durationS} s`;
+  const floor = await measureContenders(
+    {
+      scenario: "meter floor",
+      setup,
+      repetitions: options.repetitions,
+      contenders: floorContenders(context, options.backends),
+    },
+    (target) => target.insert(options.durationS),
+  );
+  table.add(
+    floor,
+    floor.rows.flatMap((floorRow) =>
+      ratiosAgainst(
+        table.result.rows.filter((row) => row.backend === floorRow.backend),
+        floorRow,
+        `${floorRow.backend} floor`,
+        "readingsPerS",
+      )
+    ),
+  );
 }
 
 async function measure(
@@ -131,9 +157,8 @@ async function measure(
       rows,
       failed: report.errors + report.failedConnections,
       connectS: report.connectS,
-      serverCores: (after.cpuSeconds - before.cpuSeconds) / wallS,
+      ...serverUsage(before, after, wallS),
       clientCores: report.clientCpuSeconds / wallS,
-      peakRssMiB: after.peakRssMiB,
     },
     problems,
   };
@@ -146,17 +171,22 @@ async function runClient(
   connections: number,
   options: MeterOptions,
 ): Promise<ClientReport> {
+  // 10,000 connections × 16 in flight is 160,000 readings queued when sending stops: give them time to drain,
+  // and the TLS handshakes time to finish (about 60 s for 10,000 on 2 shared cores).
+  const grace = GRACE_S + Math.ceil((connections * options.window) / DRAIN_READINGS_PER_S);
+  const connectAllowanceS = CLIENT_TIMEOUT_EXTRA_S +
+    Math.ceil(connections * CONNECT_ALLOWANCE_MS_PER_CONNECTION / 1000);
   const client = spawnChild({
     command: context.deno,
     args: [
       ...["run", "-A", join(context.repoRoot, "bench", "meter_client.ts"), "--port", String(port)],
       ...["--ca-file", context.certFile, "--connections", String(connections), "--window", String(options.window)],
       ...["--duration", String(options.durationS), "--max-readings", String(options.maxReadings)],
-      ...["--grace", String(GRACE_S)],
+      ...["--grace", String(grace)],
     ],
     logFile: join(context.root, `meter-client-${crypto.randomUUID().slice(0, 8)}.log`),
   });
-  const timer = setTimeout(() => client.stop(0), (options.durationS + GRACE_S + CLIENT_TIMEOUT_EXTRA_S) * 1000);
+  const timer = setTimeout(() => client.stop(0), (options.durationS + grace + connectAllowanceS) * 1000);
   const status = await client.status;
   clearTimeout(timer);
   const lastLine = (await client.log()).trimEnd().split("\n").at(-1) ?? "";

@@ -19,6 +19,7 @@ import { type Backend, startFieldgate } from "./lib/fieldgate.ts";
 import { startDenoPeer } from "./lib/peer.ts";
 import { type Child, delay, spawnChild, succeeds } from "./lib/process.ts";
 import type { Column, ScenarioResult } from "./lib/report.ts";
+import { HTTP_FAILED, latencyColumns, PEAK_RSS, ScenarioTable, SERVER_CORES, serverUsage } from "./lib/table.ts";
 import { ensureWrk, runWrk, writePostScript } from "./lib/wrk.ts";
 
 /** How hard and how long to push. */
@@ -46,13 +47,12 @@ const START_TIMEOUT_MS = 30_000;
 
 const COLUMNS: Column[] = [
   { key: "postsPerS", label: "durable posts/s", digits: 0 },
-  { key: "p50Ms", label: "p50 ms", digits: 1 },
-  { key: "p99Ms", label: "p99 ms", digits: 1 },
+  ...latencyColumns(1),
   { key: "files", label: "files", digits: 0 },
   { key: "rows", label: "rows", digits: 0 },
-  { key: "failed", label: "non-2xx + socket errors", digits: 0 },
-  { key: "serverCores", label: "server CPU cores", digits: 2 },
-  { key: "peakRssMiB", label: "server peak RSS MiB", digits: 0 },
+  HTTP_FAILED,
+  SERVER_CORES,
+  PEAK_RSS,
 ];
 
 /** Runs the OTT scenario; every repetition measures every contender once, one after the other. */
@@ -78,16 +78,15 @@ export async function ottScenario(context: BenchContext, options: OttOptions): P
     { server: "Flask + gunicorn (sync)", backend: "-", start: () => flaskTarget(context) },
   ];
   const setup = `${options.loggers} loggers, ${options.durationS} s`;
-  const { rows, warnings } = await measureContenders(
+  const measured = await measureContenders(
     { scenario: "ott", setup, repetitions: options.repetitions, contenders },
     (target) => measure(target, script, options),
   );
-  const [ceiling, flask] = rows.slice(-2); // the peers come last, as listed above
-  const ratios = [
-    ...ratiosAgainst(rows, flask, "Flask", "postsPerS", "≥ 10"),
-    ...ratiosAgainst(rows, ceiling, "ceiling", "postsPerS"),
-  ];
-  return { name: "OTT: durable HTTPS posts of an 8 KB transmission", columns: COLUMNS, rows, ratios, warnings };
+  const [ceiling, flask] = measured.rows.slice(-2); // the peers come last, as listed above
+  return new ScenarioTable("OTT: durable HTTPS posts of an 8 KB transmission", COLUMNS).add(measured, [
+    ...ratiosAgainst(measured.rows, flask, "Flask", "postsPerS", "≥ 10"),
+    ...ratiosAgainst(measured.rows, ceiling, "ceiling", "postsPerS"),
+  ]).result;
 }
 
 /** One wrk run against a started target, then the durable count once the server has settled. */
@@ -118,8 +117,7 @@ async function measure(target: OttTarget, script: string, options: OttOptions): 
       files,
       rows,
       failed,
-      serverCores: (after.cpuSeconds - before.cpuSeconds) / wrk.durationS,
-      peakRssMiB: after.peakRssMiB,
+      ...serverUsage(before, after, wrk.durationS),
     },
     problems,
   };

@@ -5,6 +5,7 @@
  */
 import type { Backend } from "./fieldgate.ts";
 import type { Ratio, Row } from "./report.ts";
+import { peersSkipped } from "./profile.ts";
 import { ratioSpread } from "./stats.ts";
 
 /** Something to measure: a name for the table and how to start it. */
@@ -29,16 +30,21 @@ export interface Measurement {
   problems: string[];
 }
 
-/** Measures every contender once per repetition, one after the other; returns one row per contender. */
+/**
+ * Measures every contender once per repetition, one after the other; returns one row per contender.
+ * During a `--profile` pass only fieldgate runs, and the peers' rows stay empty.
+ */
 export async function measureContenders<T extends { stop(): Promise<void> }>(
   options: { scenario: string; setup: string; repetitions: number; contenders: Contender<T>[] },
   measure: (target: T) => Promise<Measurement>,
 ): Promise<{ rows: Row[]; warnings: string[] }> {
   const { contenders, setup, repetitions } = options;
+  const skipped = (contender: Contender<T>) => peersSkipped() && contender.server !== "fieldgate";
   const rows = contenders.map((c): Row => ({ server: c.server, backend: c.backend, setup, runs: [] }));
   const warnings: string[] = [];
   for (let repetition = 1; repetition <= repetitions; repetition++) {
     for (const [index, contender] of contenders.entries()) {
+      if (skipped(contender)) continue;
       const label = `${contender.server} ${contender.backend}, ${setup}, run ${repetition}/${repetitions}`;
       console.error(`${options.scenario}: ${label}`);
       const target = await contender.start();

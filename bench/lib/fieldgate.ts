@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { basicAuthHeader, type BenchContext } from "./context.ts";
 import { createScratchDatabase } from "./postgres.ts";
 import { type Child, spawnChild } from "./process.ts";
+import { attachProfiler, INSPECT_FLAG, type Profiler, profileRequest } from "./profile.ts";
 
 /** The record stores fieldgate can run on. */
 export type Backend = "sqlite" | "postgres";
@@ -57,11 +58,13 @@ export async function startFieldgate(context: BenchContext, options: FieldgateOp
     : options.backend === "postgres"
     ? await createScratchDatabase(context.postgresUrl)
     : null;
+  const profile = profileRequest();
   const child = spawnChild({
     command: context.deno,
     args: [
       "run",
       "-A",
+      ...(profile ? [INSPECT_FLAG] : []),
       join(context.repoRoot, "main.ts"),
       ...["--data-dir", dataDir, "--https-hostname", "127.0.0.1", "--https-port", "0", "--http-enabled", "false"],
       ...["--tls-cert-file", context.certFile, "--tls-key-file", context.keyFile],
@@ -78,9 +81,14 @@ export async function startFieldgate(context: BenchContext, options: FieldgateOp
     logFile: join(context.root, `${dataDir.split("/").at(-1)}-${crypto.randomUUID().slice(0, 8)}.log`),
   });
   const client = Deno.createHttpClient({ caCerts: [context.caCert] });
+  let profiler: Profiler | undefined;
   const stop = async () => {
-    await child.stop();
-    client.close();
+    try {
+      await profiler?.finish();
+    } finally {
+      await child.stop();
+      client.close();
+    }
     if (options.data) return;
     await database?.drop();
     await Deno.remove(dataDir, { recursive: true });
@@ -91,6 +99,7 @@ export async function startFieldgate(context: BenchContext, options: FieldgateOp
       throw new Error(`fieldgate started without a meter socket (log: ${child.logFile})`);
     }
     const url = `https://127.0.0.1:${listening.httpsPort}`;
+    if (profile) profiler = await attachProfiler(child, profile);
     return {
       url,
       meterPort: listening.meterPort ?? null,

@@ -1,4 +1,4 @@
-/** The Deno peers in bench/peers: started as child processes that print `{"port":N}` once listening. */
+/** The peers in bench/peers: started as child processes that print `{"port":N}` once listening. */
 import { join } from "node:path";
 import type { BenchContext } from "./context.ts";
 import { type Child, spawnChild } from "./process.ts";
@@ -21,9 +21,13 @@ export async function startDenoPeer(context: BenchContext, script: string, args:
     ],
     logFile: join(context.root, `${script}-${crypto.randomUUID().slice(0, 8)}.log`),
   });
+  return { child, port: await waitForPort(child) };
+}
+
+/** The port a peer prints as `{"port":N}`; stops the peer if it never does. */
+export async function waitForPort(child: Child): Promise<number> {
   try {
-    const port = await child.waitFor(portLine, START_TIMEOUT_MS);
-    return { child, port };
+    return await child.waitFor(portLine, START_TIMEOUT_MS);
   } catch (error) {
     await child.stop();
     throw error;

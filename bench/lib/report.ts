@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { runCommand } from "./process.ts";
+import type { Backend } from "./fieldgate.ts";
 import { type Spread, spreadOf } from "./stats.ts";
 
 /** A metric column: the key in each run's record, its heading and decimals. */
@@ -41,6 +42,25 @@ export interface ScenarioResult {
   ratios: Ratio[];
   /** Facts that need a reader's attention (durability mismatches, errors). */
   warnings: string[];
+  /** Context printed under the table (RSS over time, profile summaries). */
+  notes?: string[];
+}
+
+/** What a `--profile` pass profiled, and why. */
+export interface ProfileTarget {
+  scenario: string;
+  backend: Backend;
+  reason: string;
+}
+
+/** A whole run: where, how it was started, every scenario's result and the profile pass's summaries. */
+export interface Report {
+  machine: Machine;
+  command: string;
+  scenarios: ScenarioResult[];
+  /** Scenarios that threw, with the first line of the error; the run goes on without them. */
+  failures: string[];
+  profile?: ProfileTarget & { summaries: string[] };
 }
 
 /** Where and on what the run happened. */
@@ -82,10 +102,7 @@ async function describeCommit(repoRoot: string): Promise<string> {
 }
 
 /** Writes `bench/results/<YYYY-MM-DD>.json` (replacing a run of the same day) and returns its path. */
-export async function writeResults(
-  directory: string,
-  report: { machine: Machine; command: string; scenarios: ScenarioResult[] },
-): Promise<string> {
+export async function writeResults(directory: string, report: Report): Promise<string> {
   await Deno.mkdir(directory, { recursive: true });
   const path = join(directory, `${report.machine.date.slice(0, 10)}.json`);
   const scenarios = report.scenarios.map((scenario) => ({
@@ -100,7 +117,7 @@ export async function writeResults(
 }
 
 /** The run as Markdown: a machine line, then per scenario a table of medians (min–max) and its ratios. */
-export function markdown(report: { machine: Machine; command: string; scenarios: ScenarioResult[] }): string {
+export function markdown(report: Report): string {
   const { machine } = report;
   const out = [
     `Run ${machine.date.slice(0, 16).replace("T", " ")} UTC, commit ${machine.commit}, \`${report.command}\``,
@@ -108,6 +125,7 @@ export function markdown(report: { machine: Machine; command: string; scenarios:
     (machine.postgres ? `, ${machine.postgres}` : ""),
     "Cells: median (min–max) over the repetitions; one value when they all agree; - when not measured.",
   ];
+  for (const failure of report.failures) out.push("", `> ⚠ FAILED, not measured: ${failure}`);
   for (const scenario of report.scenarios) {
     out.push("", `### ${scenario.name}`, "");
     out.push(tableRow(["server", "backend", "load", ...scenario.columns.map((column) => column.label)]));
@@ -124,6 +142,12 @@ export function markdown(report: { machine: Machine; command: string; scenarios:
       }
     }
     for (const warning of scenario.warnings) out.push("", `> ⚠ ${warning}`);
+    if (scenario.notes?.length) out.push("", ...scenario.notes.map((note) => `- ${note}`));
+  }
+  if (report.profile) {
+    const { scenario, backend, reason, summaries } = report.profile;
+    out.push("", `### CPU profile: fieldgate ${backend}, ${scenario} (${reason})`);
+    for (const summary of summaries) out.push("", "```", summary, "```");
   }
   return out.join("\n") + "\n";
 }
