@@ -72,6 +72,38 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "Names and IPs the generated dev certificate covers (comma-separated)",
   },
   {
+    key: "acme.enabled",
+    schema: bool,
+    default: false,
+    help: "Get and renew the certificate by ACME; the CA must reach the plain-HTTP listener on port 80 (HTTP-01)",
+  },
+  {
+    key: "acme.directoryUrl",
+    schema: z.url({ protocol: /^https$/ }),
+    default: "https://acme-v02.api.letsencrypt.org/directory",
+    help: "ACME directory of the CA",
+  },
+  { key: "acme.domains", schema: z.string(), default: "", help: "Names the ACME certificate covers (comma-separated)" },
+  { key: "acme.email", schema: z.string(), default: "", help: "Contact email for the ACME account (expiry notices)" },
+  {
+    key: "acme.keyType",
+    schema: z.enum(["rsa2048", "ecdsa-p256"]),
+    default: "rsa2048",
+    help: "Certificate key: rsa2048 (CC3220S devices accept RSA only) or ecdsa-p256",
+  },
+  {
+    key: "acme.caFile",
+    schema: z.string(),
+    default: "",
+    help: "PEM CA to trust for the ACME directory's own HTTPS (a private CA); empty = system trust",
+  },
+  {
+    key: "acme.retrySeconds",
+    schema: positiveNumber,
+    default: 300,
+    help: "First retry after a failed ACME renewal; doubles per failure up to 6 hours",
+  },
+  {
     key: "auth.usersFile",
     schema: z.string(),
     default: "",
@@ -302,6 +334,60 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { key: "commit.maxBatch", schema: positiveInt, default: 500, help: "Group commit: most writes in one transaction" },
   {
+    key: "status.staleAfterMinutes",
+    schema: positiveNumber,
+    default: 120,
+    help: "The dashboard highlights stations and meters silent for longer than this",
+  },
+  {
+    key: "metrics.token",
+    schema: z.string(),
+    default: "",
+    help: "Bearer token Prometheus may send to scrape /metrics (besides basic auth); empty = none",
+  },
+  {
+    key: "accounts.publicUrl",
+    schema: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]),
+    default: "",
+    help: "Base URL of the links in account emails (https://fieldgate.example.org); empty = this server's HTTPS URL",
+  },
+  {
+    key: "accounts.sessionIdleMinutes",
+    schema: positiveNumber,
+    default: 60,
+    help: "A web login session ends after this long without a request",
+  },
+  {
+    key: "accounts.sessionMaxHours",
+    schema: positiveNumber,
+    default: 12,
+    help: "A web login session ends this long after the login, however active",
+  },
+  {
+    key: "mail.from",
+    schema: z.string().min(3),
+    default: "fieldgate <fieldgate@localhost>",
+    help: "Sender of account and upload emails",
+  },
+  {
+    key: "mail.smtpUrl",
+    schema: z.union([z.literal(""), z.url({ protocol: /^smtps?$/ })]),
+    default: "",
+    help: "smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465; empty = write emails to mail.outboxDir",
+  },
+  {
+    key: "mail.smtpCaFile",
+    schema: z.string(),
+    default: "",
+    help: "PEM file of the CA of a mail server with a private certificate; empty = system trust",
+  },
+  {
+    key: "mail.outboxDir",
+    schema: z.string(),
+    default: "",
+    help: "Without mail.smtpUrl, each email is one .eml file here (Django's EMAIL_FILE_PATH); empty = <dataDir>/outbox",
+  },
+  {
     key: "log.level",
     schema: z.enum(["debug", "info", "warning", "error"]),
     default: "info",
@@ -360,6 +446,15 @@ export interface Config {
   http: { hostname: string; port: number; enabled: boolean };
   https: { hostname: string; port: number };
   tls: { certFile: string; keyFile: string; reloadCheckSeconds: number; devHostnames: string };
+  acme: {
+    enabled: boolean;
+    directoryUrl: string;
+    domains: string;
+    email: string;
+    keyType: "rsa2048" | "ecdsa-p256";
+    caFile: string;
+    retrySeconds: number;
+  };
   auth: { usersFile: string; maxFailures: number; lockoutSeconds: number };
   ott: { maxBodyBytes: number; tempSuffix: string; alarmHookUrl: string };
   tus: {
@@ -376,6 +471,10 @@ export interface Config {
   cmx: CmxConfig;
   tcp: TcpLimits;
   commit: { maxDelayMs: number; maxBatch: number };
+  status: { staleAfterMinutes: number };
+  metrics: { token: string };
+  accounts: { publicUrl: string; sessionIdleMinutes: number; sessionMaxHours: number };
+  mail: { from: string; smtpUrl: string; smtpCaFile: string; outboxDir: string };
   log: { level: "debug" | "info" | "warning" | "error"; format: "text" | "json" };
 }
 
@@ -448,9 +547,18 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
 function withDerivedPaths(config: Config): Config {
   if (config.auth.usersFile === "") config.auth.usersFile = join(config.dataDir, "users.htpasswd");
+  if (config.mail.outboxDir === "") config.mail.outboxDir = join(config.dataDir, "outbox");
   if ((config.tls.certFile === "") !== (config.tls.keyFile === "")) {
     throw new ConfigError(
       `"tls.certFile" and "tls.keyFile" must be set together (or both left empty for a dev certificate)`,
+    );
+  }
+  if (
+    config.acme.enabled && (config.tls.certFile !== "" || config.acme.domains.trim() === "" || !config.http.enabled)
+  ) {
+    throw new ConfigError(
+      `"acme.enabled" needs "acme.domains" and "http.enabled" (the CA's challenge is answered there), ` +
+        `and manages the certificate itself: leave "tls.certFile" empty`,
     );
   }
   return config;

@@ -9,14 +9,17 @@ import { join, resolve } from "node:path";
 import { createApp } from "./app.ts";
 import { LoginBackoff } from "./auth/backoff.ts";
 import { UsersFile } from "./auth/users_file.ts";
+import { acmeSettings, ensureAcmeCertificateFiles } from "./certs/acme.ts";
 import { ensureDevCertificate } from "./certs/dev_cert.ts";
 import { watchCertificate } from "./certs/reloader.ts";
 import { loadTlsMaterial } from "./certs/tls.ts";
+import { startCertificateUpkeep, type UpkeepStatus } from "./certs/upkeep.ts";
 import type { Config, TcpListenerConfig } from "./config.ts";
 import { FileBlobStore } from "./storage/blob_fs.ts";
 import { MaintenanceFile } from "./storage/maintenance_file.ts";
 import { openRecordStore } from "./storage/open.ts";
 import { scheduleUploadCleanup } from "./storage/tus_cleanup.ts";
+import { TusAtRest } from "./storage/tus_at_rest.ts";
 import { TusFileStore } from "./storage/tus_files.ts";
 import { UploadLocks } from "./storage/upload_locks.ts";
 import type { RecordStore } from "./storage/types.ts";
@@ -26,6 +29,9 @@ import { meterHandler } from "./tcp/meter.ts";
 import { ReadingFeed } from "./live/reading_feed.ts";
 import { startMqttPublisher } from "./live/mqtt_publisher.ts";
 import { VERSION } from "./version.ts";
+import { openMailer } from "./mail/mailer.ts";
+import { FirstAdminLink } from "./auth/first_admin.ts";
+import { countConnections } from "./metrics/device_connections.ts";
 
 const log = getLogger(["fieldgate"]);
 
@@ -38,6 +44,8 @@ export interface RunningServer {
   meterPort: number | null;
   confoPort: number | null;
   records: RecordStore;
+  /** Renewal state of the served certificate (ACME schedule, failures). */
+  certificateUpkeep(): UpkeepStatus;
   close(): Promise<void>;
 }
 
@@ -58,6 +66,8 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     });
   }
   const uploads = { files: new TusFileStore(join(dataDir, "uploads")), locks: new UploadLocks(records.dropoff) };
+  // Plaintext a crash left beside a finished upload's encrypted copy (storage/tus_at_rest.ts).
+  await new TusAtRest(records.dropoff, uploads.files).sweep();
   const uploadCleanup = scheduleUploadCleanup(
     records.dropoff,
     uploads.files,
@@ -67,6 +77,10 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   const users = new UsersFile(config.auth.usersFile);
   const readingFeed = new ReadingFeed();
   const mqtt = config.meter.mqttUrl ? startMqttPublisher(config.meter.mqttUrl, readingFeed) : null;
+  const mailer = await openMailer(config.mail);
+  const firstAdmin = new FirstAdminLink();
+  // Base of the links in emails; called once httpsUrl is set. Never the request's Host: a forged one could poison links.
+  const publicUrl = () => (config.accounts.publicUrl || httpsUrl).replace(/\/+$/, "");
   const app = createApp({
     config,
     records,
@@ -77,6 +91,9 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     readingFeed,
     maintenance: new MaintenanceFile(dataDir),
     status: { startedAt: new Date(), version: VERSION, certificate: () => tls },
+    mailer,
+    firstAdmin,
+    publicUrl,
   });
 
   // SO_REUSEPORT lets a renewed certificate take over the port without a gap, but would also let a
@@ -91,7 +108,9 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   const httpUrl = http ? `http://${urlHost(config.http.hostname)}:${http.addr.port}` : null;
 
   const devices = async (name: string, listener: TcpListenerConfig, handler: ConnectionHandler) =>
-    listener.enabled ? await listenDevices({ name, ...listener, limits: config.tcp, tls }, handler) : null;
+    listener.enabled
+      ? await listenDevices({ name, ...listener, limits: config.tcp, tls }, countConnections(name, handler))
+      : null;
   const meter = await devices(
     "meter",
     config.meter,
@@ -109,6 +128,12 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     https = serve({ ...httpsOptions, port: previous.addr.port, cert: renewed.cert, key: renewed.key }, app.fetch);
     await Promise.all([previous.shutdown(), meter?.reloadCertificate(renewed), confo?.reloadCertificate(renewed)]);
     tls = renewed;
+  });
+  // After the listeners: an ACME order needs the plain-HTTP listener to answer the CA's challenge.
+  const upkeep = startCertificateUpkeep({
+    files: certificateFiles,
+    acme: acmeSettings(config),
+    retrySeconds: config.acme.retrySeconds,
   });
 
   log.info("fieldgate {version} listening on {urls}", {
@@ -134,6 +159,14 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
       { url: httpsUrl },
     );
   }
+  log.info("emails go to {mailer}", { mailer: mailer.description });
+  if (!await records.accounts.adminExists()) {
+    // The link holds a secret: it is printed once, works once, and only until an admin exists.
+    log.warn(
+      "no admin account yet: open {setupUrl} once to create it, or run `deno task user account add EMAIL NAME --admin`",
+      { setupUrl: `${publicUrl()}/account/setup?token=${firstAdmin.issue()}` },
+    );
+  }
 
   return {
     httpsUrl,
@@ -141,11 +174,14 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     meterPort: meter?.port ?? null,
     confoPort: confo?.port ?? null,
     records,
+    certificateUpkeep: () => upkeep.status(),
     async close() {
       watch.stop();
+      await upkeep.stop();
       await Promise.all([https.shutdown(), http?.shutdown(), meter?.close(), confo?.close(), mqtt?.close()]);
       await uploadCleanup.stop();
       await records.close();
+      mailer.close();
     },
   };
 }
@@ -154,6 +190,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
 async function certificatePaths(config: Config, dataDir: string): Promise<{ certFile: string; keyFile: string }> {
   if (config.tls.certFile !== "") return { certFile: config.tls.certFile, keyFile: config.tls.keyFile };
   const hostnames = config.tls.devHostnames.split(",").map((name) => name.trim()).filter(Boolean);
+  if (config.acme.enabled) return await ensureAcmeCertificateFiles(dataDir, hostnames);
   const dev = await ensureDevCertificate(join(dataDir, "certs"), hostnames);
   if (dev.generated) {
     log.warn(

@@ -7,6 +7,7 @@ import type { RegistrationFacts, RegistrationOutcome } from "../domain/cmx_live.
 import type { CmxMovement, CmxZoneSighting } from "../domain/cmx_notification.ts";
 import type { Project } from "../domain/dropoff.ts";
 import type { TusMetadata } from "../domain/tus.ts";
+import type { AccountStore } from "./account_types.ts";
 
 /** One transmission from an OTT logger, after its raw body is durable on disk. */
 export interface OttTransmission {
@@ -316,6 +317,8 @@ export interface RecordStore {
   readonly confo: ConfoStore;
   readonly cmx: CmxStore;
   readonly dropoff: DropoffStore;
+  /** Web accounts, their email tokens and sessions. */
+  readonly accounts: AccountStore;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Finishes pending commits and closes the connection. */

@@ -215,6 +215,48 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
         CREATE INDEX tus_uploads_unfinished ON tus_uploads (expires_at) WHERE finished_at IS NULL;
       `),
   },
+  {
+    version: 5,
+    name: "data drop-off: project public keys for encryption at rest",
+    // Armored OpenPGP public key; NULL = uploads stay as sent.
+    up: (db) => db.exec("ALTER TABLE dropoff_projects ADD COLUMN public_key TEXT"),
+  },
+  {
+    version: 6,
+    name: "accounts, their email tokens and login sessions",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE accounts (
+          id TEXT PRIMARY KEY,
+          email TEXT NOT NULL UNIQUE,
+          username TEXT NOT NULL,
+          password_hash TEXT NOT NULL,
+          activated INTEGER NOT NULL CHECK (activated IN (0, 1)),
+          disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+          admin INTEGER NOT NULL CHECK (admin IN (0, 1)),
+          created_at INTEGER NOT NULL
+        ) STRICT;
+        -- Usernames are ASCII (USERNAME_PATTERN), so lower() folds every case: "Alice" cannot pose as "alice".
+        CREATE UNIQUE INDEX accounts_username ON accounts (lower(username));
+
+        -- Only hashes: the tokens themselves exist in the emailed links and the cookies alone.
+        CREATE TABLE account_tokens (
+          token_hash TEXT PRIMARY KEY,
+          account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+          purpose TEXT NOT NULL CHECK (purpose IN ('activation', 'reset')),
+          expires_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX account_tokens_by_account ON account_tokens (account_id, purpose);
+
+        CREATE TABLE account_sessions (
+          session_hash TEXT PRIMARY KEY,
+          account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+          created_at INTEGER NOT NULL,
+          last_seen_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX account_sessions_by_account ON account_sessions (account_id);
+      `),
+  },
 ];
 
 /**

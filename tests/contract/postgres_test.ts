@@ -2,6 +2,7 @@
 import postgres from "postgres";
 import { openPostgresStore } from "../../storage/postgres/store.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
+import { accountStoreContract } from "./account_store_contract.ts";
 import { cmxStoreContract } from "./cmx_store_contract.ts";
 import { confoStoreContract } from "./confo_store_contract.ts";
 import { dropoffStoreContract } from "./dropoff_store_contract.ts";
@@ -33,3 +34,4 @@ meterStoreContract("postgres", freshDatabase);
 confoStoreContract("postgres", freshDatabase);
 cmxStoreContract("postgres", freshDatabase);
 dropoffStoreContract("postgres", freshDatabase);
+accountStoreContract("postgres", freshDatabase);

@@ -2,6 +2,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { openSqliteStore } from "../../storage/sqlite/store.ts";
+import { accountStoreContract } from "./account_store_contract.ts";
 import { cmxStoreContract } from "./cmx_store_contract.ts";
 import { confoStoreContract } from "./confo_store_contract.ts";
 import { dropoffStoreContract } from "./dropoff_store_contract.ts";
@@ -32,3 +33,4 @@ meterStoreContract("sqlite", freshDatabase);
 confoStoreContract("sqlite", freshDatabase);
 cmxStoreContract("sqlite", freshDatabase);
 dropoffStoreContract("sqlite", freshDatabase);
+accountStoreContract("sqlite", freshDatabase);
