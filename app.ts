@@ -35,6 +35,8 @@ import { Sessions } from "./auth/sessions.ts";
 import { sessionOrBasicGuard } from "./auth/web_guard.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { adminAccountRoutes } from "./routes/admin_accounts.ts";
+import { adminDeviceRoutes } from "./routes/admin_devices.ts";
+import { adminLoggerRoutes } from "./routes/admin_loggers.ts";
 import type { Mailer } from "./mail/mailer.ts";
 import { withOwnerNotice } from "./mail/upload_notice.ts";
 import type { FileBlobStore } from "./storage/blob_fs.ts";
@@ -130,6 +132,8 @@ export function createApp(deps: AppDependencies): Hono {
     }),
   );
   app.route("/", adminAccountRoutes(deps.records.accounts, sessions, deps.users, deps.records.dropoff));
+  app.route("/", adminLoggerRoutes(deps.records.accounts, sessions, deps.users));
+  app.route("/", adminDeviceRoutes(deps.records, deps.users, sessions));
   app.route("/", acmeChallengeRoutes(new AcmeChallenges(acmeChallengeDir(deps.config.dataDir))));
   app.notFound((c) => c.text(`no such route: ${c.req.method} ${c.req.path}\n`, 404));
   app.onError((error, c) => {

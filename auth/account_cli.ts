@@ -10,6 +10,7 @@ import { AccountConflictError } from "../storage/account_types.ts";
 import type { RecordStore } from "../storage/types.ts";
 import { Accounts, accountStatus, ADMIN_ACTIONS, checkPassword, normaliseEmail } from "./accounts.ts";
 import { assertValidUsername, hashPassword } from "./htpasswd.ts";
+import { isAccountName } from "./logger_credentials.ts";
 import { readNewPassword, UsageError } from "./password_input.ts";
 import { UsersFile } from "./users_file.ts";
 
@@ -141,7 +142,7 @@ export async function accountNameTaken(config: Config, name: string): Promise<bo
   }
   const records = await openRecordStore(config);
   try {
-    return (await records.accounts.list()).some((account) => account.username.toLowerCase() === name.toLowerCase());
+    return await isAccountName(records.accounts, name);
   } finally {
     await records.close();
   }

@@ -11,7 +11,8 @@
  * user, I/O error), 2 usage or configuration error, 130 cancelled.
  */
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { assertValidUsername, BCRYPT_MAX_PASSWORD_BYTES, InvalidUsernameError } from "./htpasswd.ts";
+import { assertValidUsername, InvalidUsernameError } from "./htpasswd.ts";
+import { LoggerInputError, saveLoggerPassword } from "./logger_credentials.ts";
 import { UsersFile } from "./users_file.ts";
 import { accountMain, accountNameTaken } from "./account_cli.ts";
 import { AccountInputError } from "./accounts.ts";
@@ -92,7 +93,7 @@ export async function main(args: string[]): Promise<number> {
       return 130;
     }
     const usage = error instanceof UsageError || error instanceof ConfigError ||
-      error instanceof InvalidUsernameError ||
+      error instanceof InvalidUsernameError || error instanceof LoggerInputError ||
       error instanceof AccountInputError;
     console.error(`Error: ${(error as Error).message}`);
     return usage ? 2 : 1;
@@ -135,21 +136,10 @@ async function run(args: string[]): Promise<number> {
 }
 
 async function add(users: UsersFile, config: Config, name: string, passwordStdin: boolean): Promise<number> {
+  // Checked before the prompt too, so a typo in the name does not cost typing the password twice.
   assertValidUsername(name);
   const password = await readNewPassword(name, passwordStdin);
-  if (password === "") throw new UsageError("empty passwords are not allowed; nothing changed");
-  if (new TextEncoder().encode(password).length > BCRYPT_MAX_PASSWORD_BYTES) {
-    throw new UsageError(
-      `bcrypt uses only the first ${BCRYPT_MAX_PASSWORD_BYTES} bytes of a password; choose a shorter one. Nothing changed.`,
-    );
-  }
-  if (await accountNameTaken(config, name)) {
-    throw new UsageError(
-      `"${name}" is the username of a web account, and loggers share names with accounts (both own projects). ` +
-        "Choose another name; nothing changed.",
-    );
-  }
-  const created = await users.add(name, password);
+  const created = await saveLoggerPassword(users, name, password, (candidate) => accountNameTaken(config, candidate));
   console.log(`${created ? "Added user" : "Changed the password of"} ${name} in ${users.path}.`);
   return 0;
 }

@@ -1,8 +1,8 @@
 /**
  * Admin pages (an admin's session): every account with buttons to
  * activate, deactivate and grant or revoke admin, the logger credentials of
- * the users file (names and hash formats; passwords are managed with
- * `deno task user`), and the drop-off projects of all of them.
+ * the users file (names and hash formats; managed on `/admin/loggers`), and
+ * the drop-off projects of all of them.
  */
 import { Hono } from "hono";
 import { html } from "hono/html";
@@ -15,6 +15,7 @@ import { type Account, type AccountStore, mayLogIn } from "../storage/account_ty
 import { accountStatus, ADMIN_ACTIONS } from "../auth/accounts.ts";
 import type { DropoffStore } from "../storage/types.ts";
 import { accountPage, csrfField, projectTable } from "./account_pages.ts";
+import { allProjects } from "./all_projects.ts";
 import { formBodyLimit, pageSecurity } from "./page_security.ts";
 
 const log = getLogger(["fieldgate", "accounts"]);
@@ -34,11 +35,11 @@ export function adminAccountRoutes(
   }
 
   app.get("/admin/accounts", async (c) => {
-    const [accounts, users] = await Promise.all([store.list(), loggers.list()]);
-    // Owners are accounts or, from before accounts existed, users-file names; a query per owner is fine on a page
-    // only admins open.
-    const owners = [...new Set([...accounts.map((account) => account.username), ...users.map((user) => user.user)])];
-    const projects = (await Promise.all(owners.map((owner) => dropoff.projects(owner)))).flat();
+    const [accounts, users, projects] = await Promise.all([
+      store.list(),
+      loggers.list(),
+      allProjects(store, loggers, dropoff),
+    ]);
     const body = html`
       <h2>Accounts</h2>
       <table>
@@ -46,8 +47,8 @@ export function adminAccountRoutes(
         ${accounts.map((account) => accountRow(account, c.get("account"), c.get("csrf")))}
       </table>
       <h2>Logger credentials (users file)</h2>
-      <p class="muted">Devices and scripts log in with HTTP basic auth. Manage them with
-        <code>deno task user add|remove NAME</code>.</p>
+      <p class="muted">Devices and scripts log in with HTTP basic auth.
+        <a href="/admin/loggers">Add, change or remove loggers</a> (or <code>deno task user add|remove NAME</code>).</p>
       <table>
         <tr><th>Name</th><th>Hash</th></tr>
         ${users.map((user) =>
@@ -61,7 +62,7 @@ export function adminAccountRoutes(
       </table>
       <h2>Drop-off projects</h2>
       ${projectTable(projects)}
-      <p><a href="/account">Your account</a></p>
+      <p><a href="/account">Your account</a> · <a href="/admin/devices">Devices and projects</a></p>
     `;
     return c.html(accountPage("Manage accounts", body, { notice: c.req.query("done") }));
   });

@@ -128,6 +128,8 @@ export interface MeterSummary {
   pubId: number;
   deviceName: string | null;
   hash: number | null;
+  /** Email of the registered sender whose confirmation made the meter theirs (`pub.creator`), or null. */
+  creator: string | null;
   readings: number;
   latest: StoredMeterReading | null;
 }

@@ -62,17 +62,19 @@ export class PostgresMeterStore implements MeterStore {
     // The count is pub's counter and the newest reading one backwards index step per pub
     // (lateral), so the cost grows with the number of meters, not of readings.
     const rows = await this.#sql`
-      select p.pub_id, p.device_name, p.hash, p.readings,
+      select p.pub_id, p.device_name, p.hash, s.email as creator, p.readings,
         r.id, r.created_at, r.saved_at, r.voltage, r.frequency, r.protected
       from pub p left join lateral (
         select m.id, m.created_at, m.saved_at, m.voltage, m.frequency, m.protected from meter_readings m
         where m.pub_id = p.pub_id order by m.created_at desc, m.id desc limit 1
       ) r on true
+      left join sub s on s.id = p.creator
       order by p.pub_id`;
     return rows.map((row) => ({
       pubId: Number(row.pub_id),
       deviceName: row.device_name,
       hash: row.hash === null ? null : Number(row.hash),
+      creator: row.creator,
       readings: Number(row.readings),
       latest: row.id === null ? null : storedReading(row),
     }));

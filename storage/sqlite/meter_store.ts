@@ -41,11 +41,12 @@ export class SqliteMeterStore implements MeterStore {
     this.#pubExists = reader.prepare("SELECT 1 FROM pub WHERE pub_id = ?");
     // The newest reading per pub is one backwards step on meter_readings_by_pub, not a scan.
     this.#meters = reader.prepare(`
-      SELECT p.pub_id, p.device_name, p.hash, p.readings,
+      SELECT p.pub_id, p.device_name, p.hash, s.email AS creator, p.readings,
         r.id, r.created_at, r.saved_at, r.voltage, r.frequency, r.protected
       FROM pub p LEFT JOIN meter_readings r ON r.id = (
         SELECT m.id FROM meter_readings m WHERE m.pub_id = p.pub_id ORDER BY m.created_at DESC, m.id DESC LIMIT 1
       )
+      LEFT JOIN sub s ON s.id = p.creator
       ORDER BY p.pub_id`);
   }
 
@@ -68,6 +69,7 @@ export class SqliteMeterStore implements MeterStore {
         pubId: row.pub_id as number,
         deviceName: row.device_name as string | null,
         hash: row.hash as number | null,
+        creator: row.creator as string | null,
         readings: row.readings as number,
         latest: row.id === null ? null : storedReading(row),
       }))

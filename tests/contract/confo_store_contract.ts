@@ -30,6 +30,8 @@ export function confoStoreContract(name: string, freshDatabase: () => Promise<Co
     assert.deepEqual(await confirm(packet("alice@example.org"), created), created);
     assert.deepEqual(seen.at(-1), { emailRegistered: true, pub: null });
     assert.deepEqual(await pubs(inspect), [{ pubId: 1001, hash: 1001, creator: "alice@example.org", device: "dev" }]);
+    const listed = (await store.meters.meters()).map((m) => [m.pubId, m.deviceName, m.hash, m.creator, m.readings]);
+    assert.deepEqual(listed, [[1001, "dev", 1001, "alice@example.org", 0]], "the meter list names the creator");
 
     // Another, unregistered sender: the creator is cleared, the email kept in csub, the confo in cconfo.
     await confirm(packet("bob@example.org", { deviceName: "dev-b" }), {

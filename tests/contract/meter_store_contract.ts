@@ -35,7 +35,7 @@ export function meterStoreContract(name: string, freshDatabase: () => Promise<Co
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id);
     assert.deepEqual(await readAll(store, 7, {}), expected);
     assert.deepEqual(await store.meters.meters(), [
-      { pubId: 7, deviceName: null, hash: null, readings: 4, latest: expected[3] },
+      { pubId: 7, deviceName: null, hash: null, creator: null, readings: 4, latest: expected[3] },
     ]);
   });
 

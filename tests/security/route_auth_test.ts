@@ -42,7 +42,7 @@ const TUS = new Set(["POST /files/:project/", "POST /files/:project", "GET /file
  * Account and admin pages, with the status each gives a request without a
  * session: the public pages open (activation without a token is a 400), the
  * account page sends to the login, every form POST lacks its CSRF cookie (403)
- * and the admin page wants an admin session (401, no basic-auth prompt).
+ * and the admin pages want an admin session (401, no basic-auth prompt).
  */
 const ACCOUNT_PAGES: Record<string, number> = {
   "GET /login": 200,
@@ -53,9 +53,11 @@ const ACCOUNT_PAGES: Record<string, number> = {
   "GET /account/setup": 404,
   "GET /account": 303,
   "GET /admin/accounts": 401,
+  "GET /admin/loggers": 401,
+  "GET /admin/devices": 401,
   ...Object.fromEntries(
     ["/login", "/logout", "/account/register", "/account/reset", "/account/reset/confirm", "/account/setup"]
-      .concat("/admin/accounts/:id")
+      .concat("/admin/accounts/:id", "/admin/loggers", "/admin/loggers/:name", "/admin/devices/cmx-user/delete")
       .map((path) => [`POST ${path}`, 403]),
   ),
 };
