@@ -76,7 +76,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   );
   const users = new UsersFile(config.auth.usersFile);
   const readingFeed = new ReadingFeed();
-  const mqtt = config.meter.mqttUrl ? startMqttPublisher(config.meter.mqttUrl, readingFeed) : null;
+  const mqtt = config.meter.mqttUrl ? await startMqttPublisher(config.meter.mqttUrl, readingFeed) : null;
   const mailer = await openMailer(config.mail);
   const firstAdmin = new FirstAdminLink();
   // Base of the links in emails; called once httpsUrl is set. Never the request's Host: a forged one could poison links.

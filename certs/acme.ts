@@ -4,7 +4,7 @@
  * directory), a fresh RSA-2048 (or P-256) key per certificate, and the chain
  * stored leaf first where the certificate reloader watches it.
  */
-import * as acme from "acme-client";
+import type * as AcmeClient from "acme-client";
 import { getLogger } from "@logtape/logtape";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
@@ -76,6 +76,8 @@ export async function ensureAcmeCertificateFiles(
 
 /** Orders a certificate for `settings.domains` and installs it atomically; returns its leaf. */
 export async function issueCertificate(settings: AcmeSettings): Promise<x509.X509Certificate> {
+  // Loaded only when ACME is used: acme-client and its HTTP stack are a sizeable share of the process's memory.
+  const acme = await loadAcmeClient();
   const ca = settings.caFile === "" ? undefined : await Deno.readTextFile(settings.caFile);
   // acme-client talks through one shared axios instance; a process has one ACME CA, so trusting it there is scoped enough.
   if (ca !== undefined) acme.axios.defaults.httpsAgent = new https.Agent({ ca });
@@ -112,6 +114,10 @@ export async function issueCertificate(settings: AcmeSettings): Promise<x509.X50
   return leaf;
 }
 
+function loadAcmeClient(): Promise<typeof AcmeClient> {
+  return import("acme-client");
+}
+
 /** The ACME account key, created on first use (the account is found again by this key). */
 async function accountKey(dataDir: string): Promise<{ pem: string; existed: boolean }> {
   const file = join(acmeDir(dataDir), "account-key.pem");
@@ -120,7 +126,7 @@ async function accountKey(dataDir: string): Promise<{ pem: string; existed: bool
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const pem = (await acme.crypto.createPrivateRsaKey(2048)).toString();
+  const pem = (await (await loadAcmeClient()).crypto.createPrivateRsaKey(2048)).toString();
   await replaceFile(file, pem);
   return { pem, existed: false };
 }
@@ -130,7 +136,7 @@ async function accountKey(dataDir: string): Promise<{ pem: string; existed: bool
  * with a known key would make acme-client send an account update, which a CA
  * refuses when it changes nothing (no contact email).
  */
-async function register(client: acme.Client, knownKey: boolean, email: string): Promise<void> {
+async function register(client: AcmeClient.Client, knownKey: boolean, email: string): Promise<void> {
   if (knownKey) {
     try {
       await client.createAccount({ onlyReturnExisting: true });

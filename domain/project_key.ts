@@ -3,15 +3,23 @@
  * project: uploads are then kept only encrypted to it (see
  * `storage/tus_at_rest.ts`), and the upload page can encrypt in the browser.
  */
-import * as openpgp from "openpgp";
+import type * as OpenPgp from "openpgp";
 import { err, ok, type Result } from "./result.ts";
 
 /** Largest armored key accepted; real keys with a few subkeys are a few KiB. */
 export const MAX_ARMORED_KEY_CHARS = 64 * 1024;
 
+/**
+ * OpenPGP.js, loaded on first use: only projects with a key need it, and it
+ * is a sizeable share of the process's memory.
+ */
+export function loadOpenpgp(): Promise<typeof OpenPgp> {
+  return import("openpgp");
+}
+
 /** A usable encryption key: its parsed form and fingerprint (hex, lowercase). */
 export interface ProjectKey {
-  key: openpgp.PublicKey;
+  key: OpenPgp.PublicKey;
   fingerprint: string;
 }
 
@@ -22,7 +30,8 @@ export interface ProjectKey {
  */
 export async function parsePublicKey(armored: string): Promise<Result<ProjectKey>> {
   if (armored.length > MAX_ARMORED_KEY_CHARS) return err(`public key longer than ${MAX_ARMORED_KEY_CHARS} characters`);
-  let key: openpgp.Key;
+  const openpgp = await loadOpenpgp();
+  let key: OpenPgp.Key;
   try {
     key = await openpgp.readKey({ armoredKey: armored });
   } catch (error) {
@@ -34,5 +43,5 @@ export async function parsePublicKey(armored: string): Promise<Result<ProjectKey
   } catch (error) {
     return err(`the key cannot encrypt: ${(error as Error).message}`);
   }
-  return ok({ key: key as openpgp.PublicKey, fingerprint: key.getFingerprint() });
+  return ok({ key: key as OpenPgp.PublicKey, fingerprint: key.getFingerprint() });
 }

@@ -5,7 +5,6 @@
  * the client reconnects by itself.
  */
 import { getLogger } from "@logtape/logtape";
-import mqtt from "mqtt";
 import { readingRecord } from "../domain/meter.ts";
 import type { ReadingFeed } from "./reading_feed.ts";
 
@@ -16,8 +15,9 @@ export interface MqttPublisher {
   close(): Promise<void>;
 }
 
-/** Connects to `url` and forwards `feed` to it. */
-export function startMqttPublisher(url: string, feed: ReadingFeed): MqttPublisher {
+/** Connects to `url` and forwards `feed` to it (the MQTT client library is loaded only then). */
+export async function startMqttPublisher(url: string, feed: ReadingFeed): Promise<MqttPublisher> {
+  const { default: mqtt } = await import("mqtt");
   const client = mqtt.connect(url, { queueQoSZero: false, reconnectPeriod: 2000, connectTimeout: 5000 });
   let connected = false;
   client.on("connect", () => {

@@ -5,7 +5,6 @@
  */
 import type { Config } from "../config.ts";
 import { FileOutbox } from "./file_outbox.ts";
-import { SmtpMailer } from "./smtp.ts";
 
 /** One plain-text email. */
 export interface MailMessage {
@@ -27,5 +26,7 @@ export interface Mailer {
 export async function openMailer(mail: Config["mail"]): Promise<Mailer> {
   if (mail.smtpUrl === "") return new FileOutbox(mail.outboxDir, mail.from);
   const ca = mail.smtpCaFile === "" ? undefined : await Deno.readTextFile(mail.smtpCaFile);
+  // Loaded only when used, like the MIME builder: most servers send no mail for days.
+  const { SmtpMailer } = await import("./smtp.ts");
   return new SmtpMailer(mail.smtpUrl, mail.from, ca);
 }

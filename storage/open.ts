@@ -1,7 +1,6 @@
 /** Chooses and opens the record store the configuration asks for. */
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { openPostgresStore } from "./postgres/store.ts";
 import { openSqliteStore } from "./sqlite/store.ts";
 import type { RecordStore } from "./types.ts";
 
@@ -15,7 +14,11 @@ export const SQLITE_FILE_NAME = "fieldgate.sqlite";
  */
 export async function openRecordStore(config: Config): Promise<RecordStore> {
   const url = config.databaseUrl;
-  if (/^postgres(ql)?:\/\//.test(url)) return await openPostgresStore(url, config.commit);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Loaded only when used: an embedded (SQLite) server does not carry the driver in memory.
+    const { openPostgresStore } = await import("./postgres/store.ts");
+    return await openPostgresStore(url, config.commit);
+  }
   if (url === "") {
     await Deno.mkdir(config.dataDir, { recursive: true });
     return await openSqliteStore(join(config.dataDir, SQLITE_FILE_NAME), config.commit);

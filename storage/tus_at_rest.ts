@@ -18,8 +18,8 @@
  */
 import { dirname } from "node:path";
 import { getLogger } from "@logtape/logtape";
-import * as openpgp from "openpgp";
-import { parsePublicKey } from "../domain/project_key.ts";
+import type * as OpenPgp from "openpgp";
+import { loadOpenpgp, parsePublicKey } from "../domain/project_key.ts";
 import { syncDir } from "./blob_fs.ts";
 import type { TusFileStore } from "./tus_files.ts";
 import type { DropoffStore, TusUpload } from "./types.ts";
@@ -98,7 +98,8 @@ export class TusAtRest {
 }
 
 /** Stream-encrypts `source` to `key` into a new file `target`, fsync'd; memory stays flat for any size. */
-async function encryptFile(source: string, target: string, key: openpgp.PublicKey): Promise<void> {
+async function encryptFile(source: string, target: string, key: OpenPgp.PublicKey): Promise<void> {
+  const openpgp = await loadOpenpgp();
   const input = await Deno.open(source, { read: true });
   const output = await Deno.open(target, { write: true, createNew: true, mode: 0o640 });
   try {
@@ -117,7 +118,8 @@ async function encryptFile(source: string, target: string, key: openpgp.PublicKe
 }
 
 /** True when the file starts as an OpenPGP message with a recipient packet for `key` (or one of its subkeys). */
-async function isEncryptedTo(path: string, key: openpgp.PublicKey): Promise<boolean> {
+async function isEncryptedTo(path: string, key: OpenPgp.PublicKey): Promise<boolean> {
+  const openpgp = await loadOpenpgp();
   const file = await Deno.open(path, { read: true });
   const head = new Uint8Array(HEADER_BYTES);
   let filled = 0;
