@@ -16,6 +16,7 @@ export const TUS_EXTENSIONS = [
   "termination",
   "checksum",
   "expiration",
+  "concatenation",
 ] as const;
 
 /** Checksum algorithms accepted in `Upload-Checksum`, as node:crypto names them. */
@@ -127,6 +128,41 @@ export function parseChecksum(header: string | undefined): Result<TusChecksum | 
     return err(`unsupported checksum algorithm ${JSON.stringify(name)}; use ${TUS_CHECKSUM_ALGORITHMS.join(", ")}`);
   }
   return ok({ algorithm, digest: Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0)) });
+}
+
+/** `Upload-Concat` of an upload: a partial, or the final made of partials (upload ids, in order). */
+export type TusConcat = { kind: "partial" } | { kind: "final"; partIds: string[] };
+
+/**
+ * Parses `Upload-Concat` on a creation in project `projectId`: `partial`, or
+ * `final;<url> <url> …` where each URL (absolute or a path) names an upload
+ * of that same project; undefined header → null.
+ */
+export function parseUploadConcat(header: string | undefined, projectId: string): Result<TusConcat | null> {
+  if (header === undefined) return ok(null);
+  const value = header.trim();
+  if (value === "partial") return ok({ kind: "partial" });
+  if (!value.startsWith("final;")) return err("Upload-Concat must be `partial` or `final;<url> <url> …`");
+  const urls = value.slice("final;".length).trim().split(/ +/).filter(Boolean);
+  if (urls.length === 0) return err("Upload-Concat: final lists no partial uploads");
+  const partIds: string[] = [];
+  for (const url of urls) {
+    // Only the path counts: the host a client used (or a proxy rewrote) does not make it another upload.
+    const path = URL.canParse(url) ? new URL(url).pathname : url;
+    const [empty, files, project, uploadId, ...rest] = path.split("/");
+    if (empty !== "" || files !== "files" || project !== projectId || !isUploadId(uploadId ?? "") || rest.length) {
+      return err(`Upload-Concat: ${JSON.stringify(url.slice(0, 120))} is not an upload of this project`);
+    }
+    partIds.push(uploadId);
+  }
+  if (new Set(partIds).size !== partIds.length) return err("Upload-Concat: a partial upload is listed twice");
+  return ok({ kind: "final", partIds });
+}
+
+/** `Upload-Concat` for HEAD: `partial`, or `final;` and the partials' paths. */
+export function formatUploadConcat(concat: TusConcat, projectId: string): string {
+  if (concat.kind === "partial") return "partial";
+  return `final;${concat.partIds.map((id) => `/files/${projectId}/${id}`).join(" ")}`;
 }
 
 /** Upload ids are 32 lowercase hex digits: safe as file names and URL segments. */

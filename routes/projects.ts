@@ -72,7 +72,9 @@ export function projectRoutes(
     const project = await ownProject(c, c.req.param("id"));
     if (project === null) return c.json({ error: "no such project" }, 404);
     const sealed = Boolean(project.publicKey);
-    return c.json((await store.uploads(project.id)).map((upload) => uploadJson(upload, sealed)));
+    // Partial uploads are pieces of a file still being sent in parallel (tus concatenation): not files yet.
+    const listed = (await store.uploads(project.id)).filter((upload) => upload.concat?.kind !== "partial");
+    return c.json(listed.map((upload) => uploadJson(upload, sealed)));
   });
 
   app.get("/api/projects/:id/uploads/:upload/file", async (c) => {

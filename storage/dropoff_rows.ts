@@ -4,6 +4,7 @@
  * or Date (PostgreSQL), integers as number or string (PostgreSQL bigint).
  */
 import type { Project } from "../domain/dropoff.ts";
+import type { TusConcat } from "../domain/tus.ts";
 import type { TusUpload } from "./types.ts";
 
 /** A row as either driver returns it. */
@@ -37,6 +38,7 @@ export function uploadColumns(upload: TusUpload) {
     expires_at: upload.expiresAt,
     finished_at: upload.finishedAt,
     sha256: upload.sha256,
+    upload_concat: upload.concat === null ? null : formatConcatColumn(upload.concat),
   };
 }
 
@@ -68,7 +70,19 @@ export function uploadFromRow(row: DropoffRow): TusUpload {
     expiresAt: nullableDate(row.expires_at)!,
     finishedAt: nullableDate(row.finished_at),
     sha256: row.sha256 as string | null,
+    concat: parseConcatColumn((row.upload_concat ?? null) as string | null),
   };
+}
+
+/** `upload_concat` holds `partial` or `final;<id> <id> …` (ids, not URLs: the project is in its own column). */
+function formatConcatColumn(concat: TusConcat): string {
+  return concat.kind === "partial" ? "partial" : `final;${concat.partIds.join(" ")}`;
+}
+
+function parseConcatColumn(value: string | null): TusConcat | null {
+  if (value === null) return null;
+  if (value === "partial") return { kind: "partial" };
+  return { kind: "final", partIds: value.slice("final;".length).split(" ") };
 }
 
 function nullableNumber(value: unknown): number | null {

@@ -25,7 +25,9 @@ export async function removeExpiredUploads(
     removed += await locks.with(upload.id, async () => {
       // Read again under the lock: a PATCH that ran meanwhile moved the expiry on or finished the upload.
       const current = await store.upload(upload.id);
-      if (current === null || current.finishedAt !== null || current.expiresAt.getTime() >= now.getTime()) return 0;
+      // A finished partial upload expires too when no final upload took it (concatenation).
+      const kept = current === null || (current.finishedAt !== null && current.concat?.kind !== "partial");
+      if (kept || current.expiresAt.getTime() >= now.getTime()) return 0;
       await store.deleteUpload(upload.id);
       await files.remove(upload.projectId, upload.id);
       return 1;

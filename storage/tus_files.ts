@@ -105,6 +105,33 @@ export class TusFileStore {
     return { written, ended, digest: hash ? new Uint8Array(hash.digest()) : null };
   }
 
+  /**
+   * Writes the partial uploads' files one after another into the (final)
+   * upload's file, from its start, and fsyncs it; returns the SHA-256 (hex)
+   * of what was written. The partials' files stay: the caller removes them
+   * once the final is recorded finished.
+   */
+  async concatenate(projectId: string, uploadId: string, partIds: string[]): Promise<string> {
+    const hash = createHash("sha256");
+    const file = await Deno.open(this.path(projectId, uploadId), { write: true });
+    try {
+      await file.truncate(0);
+      const pending = new WriteBuffer(file);
+      for (const partId of partIds) {
+        const part = await Deno.open(this.path(projectId, partId), { read: true });
+        for await (const chunk of part.readable) {
+          await pending.add(chunk);
+          hash.update(chunk);
+        }
+      }
+      await pending.flush();
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    return hash.digest("hex");
+  }
+
   /** Cuts the file back to `length` bytes (discarding a refused chunk) and fsyncs. */
   async truncate(projectId: string, uploadId: string, length: number): Promise<void> {
     const file = await Deno.open(this.path(projectId, uploadId), { write: true });

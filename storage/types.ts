@@ -6,7 +6,7 @@ import type { DistanceSettings } from "../domain/cmx_distance.ts";
 import type { RegistrationFacts, RegistrationOutcome } from "../domain/cmx_live.ts";
 import type { CmxMovement, CmxZoneSighting } from "../domain/cmx_notification.ts";
 import type { Project } from "../domain/dropoff.ts";
-import type { TusMetadata } from "../domain/tus.ts";
+import type { TusConcat, TusMetadata } from "../domain/tus.ts";
 import type { AccountStore } from "./account_types.ts";
 
 /** One transmission from an OTT logger, after its raw body is durable on disk. */
@@ -344,6 +344,8 @@ export interface TusUpload {
   finishedAt: Date | null;
   /** SHA-256 (hex) of the whole file, recorded when finished. */
   sha256: string | null;
+  /** Concatenation role (`Upload-Concat`); null for an ordinary upload. */
+  concat: TusConcat | null;
 }
 
 /** Releases a cross-instance upload lock. */
@@ -372,9 +374,21 @@ export interface DropoffStore {
    * SHA-256, in one statement: an upload is never seen complete but unfinished.
    */
   finish(id: string, progress: { offset: number; length: number }, sha256: string, finishedAt: Date): Promise<void>;
+  /**
+   * Marks a concatenated final upload finished (as {@link finish}) and forgets
+   * its partial uploads in the same transaction, so their bytes count towards
+   * the quota once: as partials before, as the final after.
+   */
+  finishConcatenation(
+    id: string,
+    progress: { offset: number; length: number },
+    sha256: string,
+    finishedAt: Date,
+    partIds: string[],
+  ): Promise<void>;
   /** Forgets the upload (its file is removed by the caller). */
   deleteUpload(id: string): Promise<void>;
-  /** Unfinished uploads whose expiry has passed. */
+  /** Unfinished uploads, and partial uploads never concatenated, whose expiry has passed. */
   expiredUploads(now: Date): Promise<TusUpload[]>;
   /**
    * Takes the upload's lock across every instance sharing the database, or

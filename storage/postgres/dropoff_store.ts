@@ -78,12 +78,29 @@ export class PostgresDropoffStore implements DropoffStore {
       where id = ${id}`;
   }
 
+  async finishConcatenation(
+    id: string,
+    progress: { offset: number; length: number },
+    sha256: string,
+    finishedAt: Date,
+    partIds: string[],
+  ): Promise<void> {
+    await transaction(this.#sql, async (tx) => {
+      await tx`
+        update tus_uploads set upload_offset = ${progress.offset}, upload_length = ${progress.length},
+          sha256 = ${sha256}, finished_at = ${finishedAt}
+        where id = ${id}`;
+      await tx`delete from tus_uploads where id in ${tx(partIds)}`;
+    });
+  }
+
   async deleteUpload(id: string): Promise<void> {
     await this.#sql`delete from tus_uploads where id = ${id}`;
   }
 
   async expiredUploads(now: Date): Promise<TusUpload[]> {
-    const rows = await this.#sql`select * from tus_uploads where finished_at is null and expires_at < ${now}`;
+    const rows = await this.#sql`
+      select * from tus_uploads where (finished_at is null or upload_concat = 'partial') and expires_at < ${now}`;
     return rows.map(uploadFromRow);
   }
 

@@ -269,6 +269,14 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
         for each statement execute function refuse_pub_delete()`;
     },
   },
+  {
+    version: 8,
+    name: "data drop-off: tus concatenation (partial and final uploads)",
+    // `partial` or `final;<upload id> <upload id> …`; null = an ordinary upload.
+    up: async (tx) => {
+      await tx`alter table tus_uploads add column upload_concat text`;
+    },
+  },
 ];
 
 /** Advisory lock key serialising migrations of every fieldgate instance sharing a database. */

@@ -7,20 +7,23 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { Project } from "../../domain/dropoff.ts";
 import { type DropoffRow, projectColumns, projectFromRow, uploadColumns, uploadFromRow } from "../dropoff_rows.ts";
 import type { DropoffStore, TusUpload, UploadUnlock } from "../types.ts";
+import { immediateTransaction } from "./migrations.ts";
 
 /** {@link DropoffStore} on SQLite: writes on `writer`, reads on `reader`. */
 export class SqliteDropoffStore implements DropoffStore {
+  readonly #writer: DatabaseSync;
   readonly #write: Record<"project" | "upload" | "progress" | "finish" | "delete", StatementSync>;
   readonly #read: Record<"project" | "projects" | "bytes" | "upload" | "uploads" | "expired", StatementSync>;
 
   constructor(writer: DatabaseSync, reader: DatabaseSync) {
+    this.#writer = writer;
     this.#write = {
       project: writer.prepare(`
         INSERT INTO dropoff_projects (id, owner, name, code_hash, max_size_bytes, quota_bytes, allowed_types,
           expires_at, created_at, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       upload: writer.prepare(`
         INSERT INTO tus_uploads (id, project_id, upload_length, upload_offset, metadata, created_at, expires_at,
-          finished_at, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+          finished_at, sha256, upload_concat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       progress: writer.prepare(
         "UPDATE tus_uploads SET upload_offset = ?, upload_length = ?, expires_at = ? WHERE id = ?",
       ),
@@ -37,7 +40,9 @@ export class SqliteDropoffStore implements DropoffStore {
       ),
       upload: reader.prepare("SELECT * FROM tus_uploads WHERE id = ?"),
       uploads: reader.prepare("SELECT * FROM tus_uploads WHERE project_id = ? ORDER BY created_at, id"),
-      expired: reader.prepare("SELECT * FROM tus_uploads WHERE finished_at IS NULL AND expires_at < ?"),
+      expired: reader.prepare(
+        "SELECT * FROM tus_uploads WHERE (finished_at IS NULL OR upload_concat = 'partial') AND expires_at < ?",
+      ),
     };
   }
 
@@ -84,6 +89,21 @@ export class SqliteDropoffStore implements DropoffStore {
   finish(id: string, progress: { offset: number; length: number }, sha256: string, finishedAt: Date): Promise<void> {
     return Promise.try(() =>
       void this.#write.finish.run(progress.offset, progress.length, sha256, finishedAt.getTime(), id)
+    );
+  }
+
+  finishConcatenation(
+    id: string,
+    progress: { offset: number; length: number },
+    sha256: string,
+    finishedAt: Date,
+    partIds: string[],
+  ): Promise<void> {
+    return Promise.try(() =>
+      immediateTransaction(this.#writer, () => {
+        this.#write.finish.run(progress.offset, progress.length, sha256, finishedAt.getTime(), id);
+        for (const partId of partIds) this.#write.delete.run(partId);
+      })
     );
   }
 

@@ -257,6 +257,13 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
         CREATE INDEX account_sessions_by_account ON account_sessions (account_id);
       `),
   },
+  // Version 7 exists on PostgreSQL only (a meter constraint SQLite never had); numbers stay unique across both.
+  {
+    version: 8,
+    name: "data drop-off: tus concatenation (partial and final uploads)",
+    // `partial` or `final;<upload id> <upload id> …`; NULL = an ordinary upload.
+    up: (db) => db.exec("ALTER TABLE tus_uploads ADD COLUMN upload_concat TEXT"),
+  },
 ];
 
 /**

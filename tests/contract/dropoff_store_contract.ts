@@ -37,6 +37,7 @@ function upload(projectId: string, overrides: Partial<TusUpload> = {}): TusUploa
     expiresAt: minutes(60),
     finishedAt: null,
     sha256: null,
+    concat: null,
     ...overrides,
   };
 }
@@ -92,6 +93,44 @@ export function dropoffStoreContract(name: string, freshDatabase: () => Promise<
     await store.dropoff.deleteUpload(deferred.id);
     assert.equal(await store.dropoff.upload(deferred.id), null);
     assert.equal(await store.dropoff.projectBytes(owned.id), 3 * 2 ** 40);
+  });
+
+  contractCase("dropoff: a concatenation finishes the final and forgets its partials at once", async (open) => {
+    const store = await open();
+    const owned = project("alice", minutes(0));
+    await store.dropoff.createProject(owned);
+    const partDone = { offset: 100, length: 100, sha256: "ab".repeat(32), finishedAt: minutes(2) };
+    const parts = [
+      upload(owned.id, { concat: { kind: "partial" } }),
+      upload(owned.id, { concat: { kind: "partial" } }),
+    ];
+    const stray = upload(owned.id, { concat: { kind: "partial" }, createdAt: minutes(1) });
+    for (const part of [...parts, stray]) {
+      await store.dropoff.createUpload(part);
+      await store.dropoff.finish(part.id, partDone, partDone.sha256, partDone.finishedAt);
+    }
+    const final = upload(owned.id, {
+      length: 200,
+      createdAt: minutes(3),
+      concat: { kind: "final", partIds: parts.map((part) => part.id) },
+    });
+    await store.dropoff.createUpload(final);
+    assert.deepEqual(await store.dropoff.upload(final.id), final);
+    assert.deepEqual(await store.dropoff.upload(parts[0].id), { ...parts[0], ...partDone });
+    assert.equal(await store.dropoff.projectBytes(owned.id), 500);
+
+    const done = { offset: 200, length: 200 };
+    await store.dropoff.finishConcatenation(final.id, done, "ef".repeat(32), minutes(4), parts.map((part) => part.id));
+    assert.deepEqual((await store.dropoff.uploads(owned.id)).map((u) => u.id), [stray.id, final.id]);
+    assert.deepEqual(await store.dropoff.upload(final.id), {
+      ...final,
+      ...done,
+      sha256: "ef".repeat(32),
+      finishedAt: minutes(4),
+    });
+    assert.equal(await store.dropoff.projectBytes(owned.id), 300);
+    // A finished partial no final took expires like an unfinished upload; the finished final never does.
+    assert.deepEqual((await store.dropoff.expiredUploads(minutes(10_000))).map((u) => u.id), [stray.id]);
   });
 
   contractCase("dropoff: an upload's lock excludes other instances until released", async (open) => {

@@ -40,6 +40,7 @@ Deno.test("tus cleanup: old upload files without a record are removed; recorded 
       expiresAt: new Date(now.getTime() + 3_600_000),
       finishedAt: null,
       sha256: null,
+      concat: null,
     });
     // A crash between creating the file and recording the upload leaves files like these.
     const oldOrphan = newUploadId();

@@ -7,7 +7,15 @@ import {
   type Project,
   safeFileName,
 } from "../../domain/dropoff.ts";
-import { formatMetadata, parseByteCount, parseChecksum, parseCreationLength, parseMetadata } from "../../domain/tus.ts";
+import {
+  formatMetadata,
+  formatUploadConcat,
+  parseByteCount,
+  parseChecksum,
+  parseCreationLength,
+  parseMetadata,
+  parseUploadConcat,
+} from "../../domain/tus.ts";
 
 Deno.test("tus headers: byte counts, creation length, metadata and checksums", () => {
   assert.deepEqual(parseByteCount("Upload-Offset", "0"), { ok: true, value: 0 });
@@ -74,4 +82,34 @@ Deno.test("drop-off: pre-create decisions and client file names", () => {
   assert.equal(safeFileName("..\\..\\boot.ini", "id"), "boot.ini");
   assert.equal(safeFileName("..", "id"), "id");
   assert.equal(safeFileName('a"b;c\r\n.txt', "id"), "a_b_c_.txt");
+});
+
+Deno.test("tus headers: Upload-Concat names partials of the same project only, by path or absolute URL", () => {
+  const project = "6f1c2b1e-8d0e-4a55-9c3e-0d2a5e4b7c11";
+  const [a, b] = ["a".repeat(32), "0123456789abcdef".repeat(2)];
+  assert.deepEqual(parseUploadConcat(undefined, project), { ok: true, value: null });
+  assert.deepEqual(parseUploadConcat(" partial ", project), { ok: true, value: { kind: "partial" } });
+  const final = { ok: true, value: { kind: "final", partIds: [a, b] } };
+  assert.deepEqual(parseUploadConcat(`final;/files/${project}/${a} /files/${project}/${b}`, project), final);
+  assert.deepEqual(
+    parseUploadConcat(`final; https://h.example:8443/files/${project}/${a}  /files/${project}/${b}`, project),
+    final,
+  );
+  assert.equal(
+    formatUploadConcat(final.value as { kind: "final"; partIds: string[] }, project),
+    `final;/files/${project}/${a} /files/${project}/${b}`,
+  );
+  assert.equal(formatUploadConcat({ kind: "partial" }, project), "partial");
+  const refused = [
+    "whole",
+    "final;",
+    "final",
+    `final;/files/${crypto.randomUUID()}/${a}`,
+    `final;/files/${project}/${a}/extra`,
+    `final;/files/${project}/../${a}`,
+    `final;/files/${project}/${a.toUpperCase()}`,
+    `final;files/${project}/${a}`,
+    `final;/files/${project}/${a} /files/${project}/${a}`,
+  ];
+  for (const header of refused) assert.equal(parseUploadConcat(header, project).ok, false, header);
 });
