@@ -34,7 +34,7 @@ export interface MeterOptions {
 }
 
 /** A server ready for devices: its meter port and how to count what it stored. */
-interface MeterTarget {
+export interface MeterTarget {
   port: number;
   child: Child;
   /** Readings the server stored; absent for the ceiling, which stores nothing. */
@@ -42,8 +42,8 @@ interface MeterTarget {
   stop(): Promise<void>;
 }
 
-/** What bench/meter_client.ts prints. */
-interface ClientReport {
+/** What bench/meter_client.ts prints last. */
+export interface ClientReport {
   connectS: number;
   elapsedS: number;
   sent: number;
@@ -54,15 +54,24 @@ interface ClientReport {
   firstFailure: string;
   readingsPerS: number;
   clientCpuSeconds: number;
+  /** Paced mode: connections × 1000 ÷ interval. */
+  offeredPerS: number;
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  /** Paced mode: readings sent after the first interval, when every device has sent its first. */
+  steadyP50Ms: number;
+  steadyP99Ms: number;
 }
 
-const GRACE_S = 30;
+/** Seconds the client waits for replies after sending stops, before counting them missing. */
+export const GRACE_S = 30;
 // Connecting 1,000+ TLS clients takes a while on 2 cores; the client must still stop by itself.
 const CLIENT_TIMEOUT_EXTRA_S = 120;
 const CONNECT_ALLOWANCE_MS_PER_CONNECTION = 15;
+/** How long `connections` TLS handshakes may take, beyond load and grace, before the client is stopped. */
+export const connectAllowanceS = (connections: number) =>
+  CLIENT_TIMEOUT_EXTRA_S + Math.ceil(connections * CONNECT_ALLOWANCE_MS_PER_CONNECTION / 1000);
 /** A pessimistic drain rate for the readings still in flight when sending stops. */
 const DRAIN_READINGS_PER_S = 5_000;
 
@@ -82,10 +91,7 @@ const COLUMNS: Column[] = [
 
 /** Runs the meter scenario for every connection count; each repetition measures every contender once. */
 export async function meterScenario(context: BenchContext, options: MeterOptions): Promise<ScenarioResult> {
-  const contenders: Contender<MeterTarget>[] = [
-    ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(context, backend)),
-    { server: "ceiling: Deno TLS, no storage", backend: "-", start: () => ceilingTarget(context) },
-  ];
+  const contenders = meterContenders(context, options.backends);
   const table = new ScenarioTable("Meter socket: durable readings over TLS", COLUMNS);
   for (const connections of options.connections) {
     const setup = `${connections} conn × ${options.window} in flight, ${options.durationS} s`;
@@ -97,6 +103,14 @@ export async function meterScenario(context: BenchContext, options: MeterOptions
   }
   await addFloor(context, options, table);
   return table.result;
+}
+
+/** fieldgate's meter socket on each backend, then the ceiling (last, so ratios can take `rows.at(-1)`). */
+export function meterContenders(context: BenchContext, backends: Backend[]): Contender<MeterTarget>[] {
+  return [
+    ...fieldgateContenders(backends, (backend) => fieldgateTarget(context, backend)),
+    { server: "ceiling: Deno TLS, no storage", backend: "-", start: () => ceilingTarget(context) },
+  ];
 }
 
 /**
@@ -139,14 +153,7 @@ async function measure(
   const wallS = (performance.now() - startedAt) / 1000;
   const after = await target.child.usage();
   const rows = target.rows ? await target.rows() : NaN;
-
-  const problems: string[] = [];
-  if (report.errors > 0) problems.push(`${report.errors} error replies, first: ${report.firstError}`);
-  if (report.failedConnections > 0) {
-    problems.push(`${report.failedConnections} connections failed, first: ${report.firstFailure}`);
-  }
-  if (rows < report.acked) problems.push(`only ${rows} rows stored for ${report.acked} acknowledged readings`);
-  if (rows > report.acked) problems.push(`${rows} rows stored, ${report.acked} acknowledged (replies not awaited)`);
+  const problems = deliveryProblems(report, rows);
   return {
     metrics: {
       readingsPerS: report.readingsPerS,
@@ -164,8 +171,20 @@ async function measure(
   };
 }
 
-/** Runs bench/meter_client.ts to completion (bounded) and parses its JSON report. */
-async function runClient(
+/** Error replies, failed connections, and stored rows that differ from the acknowledged readings. */
+export function deliveryProblems(report: ClientReport, rows: number): string[] {
+  const problems: string[] = [];
+  if (report.errors > 0) problems.push(`${report.errors} error replies, first: ${report.firstError}`);
+  if (report.failedConnections > 0) {
+    problems.push(`${report.failedConnections} connections failed, first: ${report.firstFailure}`);
+  }
+  if (rows < report.acked) problems.push(`only ${rows} rows stored for ${report.acked} acknowledged readings`);
+  if (rows > report.acked) problems.push(`${rows} rows stored, ${report.acked} acknowledged (replies not awaited)`);
+  return problems;
+}
+
+/** Runs bench/meter_client.ts (window mode) to completion (bounded) and parses its JSON report. */
+function runClient(
   context: BenchContext,
   port: number,
   connections: number,
@@ -174,23 +193,34 @@ async function runClient(
   // 10,000 connections × 16 in flight is 160,000 readings queued when sending stops: give them time to drain,
   // and the TLS handshakes time to finish (about 60 s for 10,000 on 2 shared cores).
   const grace = GRACE_S + Math.ceil((connections * options.window) / DRAIN_READINGS_PER_S);
-  const connectAllowanceS = CLIENT_TIMEOUT_EXTRA_S +
-    Math.ceil(connections * CONNECT_ALLOWANCE_MS_PER_CONNECTION / 1000);
-  const client = spawnChild({
+  const client = startMeterClient(context, port, [
+    ...["--connections", String(connections), "--window", String(options.window)],
+    ...["--duration", String(options.durationS), "--max-readings", String(options.maxReadings)],
+    ...["--grace", String(grace)],
+  ]);
+  return meterClientReport(client, options.durationS + grace + connectAllowanceS(connections));
+}
+
+/** Starts bench/meter_client.ts against `port` (verifying the bench certificate) with `args`. */
+export function startMeterClient(context: BenchContext, port: number, args: string[]): Child {
+  return spawnChild({
     command: context.deno,
     args: [
       ...["run", "-A", join(context.repoRoot, "bench", "meter_client.ts"), "--port", String(port)],
-      ...["--ca-file", context.certFile, "--connections", String(connections), "--window", String(options.window)],
-      ...["--duration", String(options.durationS), "--max-readings", String(options.maxReadings)],
-      ...["--grace", String(grace)],
+      ...["--ca-file", context.certFile, ...args],
     ],
     logFile: join(context.root, `meter-client-${crypto.randomUUID().slice(0, 8)}.log`),
   });
-  const timer = setTimeout(() => client.stop(0), (options.durationS + grace + connectAllowanceS) * 1000);
+}
+
+/** Waits for the client to finish (killing it after `timeoutS`) and parses its last line, the JSON report. */
+export async function meterClientReport(client: Child, timeoutS: number): Promise<ClientReport> {
+  const timer = setTimeout(() => client.stop(0), timeoutS * 1000);
   const status = await client.status;
   clearTimeout(timer);
   const lastLine = (await client.log()).trimEnd().split("\n").at(-1) ?? "";
-  if (!status.success || !lastLine.startsWith("{")) {
+  // A client stopped after connecting ends with its `{"connected":N}` line, which is not a report.
+  if (!status.success || !lastLine.startsWith('{"connections"')) {
     throw new Error(`meter client failed (code ${status.code}); log ${client.logFile}:\n${lastLine}`);
   }
   return JSON.parse(lastLine) as ClientReport;

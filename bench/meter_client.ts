@@ -4,10 +4,16 @@
  * Opens `--connections` TLS connections (verifying the server against `--ca-file`), then each
  * sends NDJSON packets `{"Id":…,"status":true,"voltage":…,"freq":50}` as a CC3220S would, keeping
  * `--window` packets in flight and reading one reply line per packet (replies come in order).
+ * With `--interval-ms N` (a paced fleet) each connection instead sends one packet, waits for its
+ * reply, and sends the next N ms after the previous send, the first at a random offset within N, so
+ * C connections offer C × 1000 ÷ N readings/s spread evenly. Once every connection is up the client
+ * prints `{"connected":C}` and stays silent for `--idle-s` seconds (so the server's RSS can be read
+ * with idle connections only) before sending.
  * Sending stops after `--duration` seconds or `--max-readings` packets; outstanding replies are
  * awaited for at most `--grace` seconds. Prints one JSON line with the counts and ack latencies.
  *
- * `deno run -A bench/meter_client.ts --port N --ca-file PEM [--connections 100] [--window 16] …`
+ * `deno run -A bench/meter_client.ts --port N --ca-file PEM [--connections 100] [--window 16]
+ *  [--interval-ms 2000 --idle-s 5] …`
  */
 import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
@@ -27,12 +33,16 @@ const { values } = parseArgs({
     "max-readings": { type: "string", default: "8000000" },
     grace: { type: "string", default: "30" },
     "first-id": { type: "string", default: "100000" },
+    "interval-ms": { type: "string", default: "0" },
+    "idle-s": { type: "string", default: "0" },
   },
 });
 const caCerts = [await Deno.readTextFile(values["ca-file"]!)];
 const connections = Number(values.connections);
 const window = Number(values.window);
 const firstId = Number(values["first-id"]);
+const intervalMs = Number(values["interval-ms"]);
+const idleS = Number(values["idle-s"]);
 const encoder = new TextEncoder();
 
 let budget = Number(values["max-readings"]);
@@ -42,53 +52,108 @@ let errors = 0;
 let firstError = "";
 // Milliseconds; float32 keeps microseconds and halves the memory of millions of samples.
 const latencies = new Float32Array(budget);
+// When each acknowledged packet was sent, in ms after sending started: the paced report splits off the first interval.
+const sentOffsets = new Float32Array(budget);
 let lastAckAt = 0;
+let started = 0;
+
+/** `{"Id":…}` packets as a CC3220S sends them, voltage varying with the packet number. */
+function packets(id: number, count: number): Uint8Array {
+  let text = "";
+  for (let i = 0; i < count; i++) {
+    text += `{"Id":${id},"status":true,"voltage":${(229 + ((sent + i) % 30) / 10).toFixed(1)},"freq":50}\n`;
+  }
+  return encoder.encode(text);
+}
+
+async function writeAll(conn: Deno.TlsConn, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) written += await conn.write(bytes.subarray(written));
+}
+
+/** The reply lines of one connection, grouped by the read that completed them. */
+async function* replyBatches(conn: Deno.TlsConn): AsyncGenerator<string[]> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(16 * 1024);
+  let pending = "";
+  for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+    pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+    const lines: string[] = [];
+    for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
+      lines.push(pending.slice(0, end).replace(/\r$/, ""));
+      pending = pending.slice(end + 1);
+    }
+    if (lines.length > 0) yield lines;
+  }
+}
+
+/** Counts one reply to a packet sent at `sentAt`. */
+function record(line: string, sentAt: number): void {
+  const now = performance.now();
+  if (line === ACK) {
+    sentOffsets[acked] = sentAt - started;
+    latencies[acked++] = now - sentAt;
+    lastAckAt = now;
+  } else {
+    errors++;
+    firstError ||= line;
+  }
+}
 
 /** One device: keeps `window` packets in flight until sending stops, then collects the remaining replies. */
-async function device(conn: Deno.TlsConn, id: number, sendUntil: number): Promise<void> {
+async function windowDevice(conn: Deno.TlsConn, id: number, sendUntil: number): Promise<void> {
   const sentAt: number[] = [];
   let head = 0;
   const send = async (wanted: number) => {
     const count = Math.min(wanted, budget);
     if (count <= 0 || performance.now() >= sendUntil) return;
     budget -= count;
-    let text = "";
-    for (let i = 0; i < count; i++) {
-      text += `{"Id":${id},"status":true,"voltage":${(229 + ((sent + i) % 30) / 10).toFixed(1)},"freq":50}\n`;
-    }
-    const bytes = encoder.encode(text);
+    const bytes = packets(id, count);
     const now = performance.now();
     for (let i = 0; i < count; i++) sentAt.push(now);
     sent += count;
-    for (let written = 0; written < bytes.length;) written += await conn.write(bytes.subarray(written));
+    await writeAll(conn, bytes);
   };
 
-  const decoder = new TextDecoder();
-  const buffer = new Uint8Array(16 * 1024);
-  let pending = "";
   await send(window);
-  while (head < sentAt.length) {
-    const n = await conn.read(buffer);
-    if (n === null) throw new Error(`connection of device ${id} closed with ${sentAt.length - head} replies missing`);
-    pending += decoder.decode(buffer.subarray(0, n), { stream: true });
-    let replies = 0;
-    for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
-      const line = pending.slice(0, end).replace(/\r$/, "");
-      pending = pending.slice(end + 1);
-      const now = performance.now();
-      if (line === ACK) {
-        latencies[acked++] = now - sentAt[head];
-        lastAckAt = now;
-      } else {
-        errors++;
-        firstError ||= line;
-      }
-      head++;
-      replies++;
+  if (head < sentAt.length) {
+    for await (const lines of replyBatches(conn)) {
+      for (const line of lines) record(line, sentAt[head++]);
+      await send(lines.length);
+      if (head >= sentAt.length) break;
     }
-    await send(replies);
+  }
+  if (head < sentAt.length) {
+    throw new Error(`connection of device ${id} closed with ${sentAt.length - head} replies missing`);
   }
   conn.close();
+}
+
+/**
+ * One paced device: a packet every `intervalMs` (the first after `offsetMs`), each reply awaited before the next.
+ * It leaves its connection open: closing thousands of TLS connections costs both sides seconds of CPU, which
+ * must not delay the devices still sending, so every connection is closed once all are done.
+ */
+async function pacedDevice(conn: Deno.TlsConn, id: number, sendUntil: number, offsetMs: number): Promise<void> {
+  const replies = replyBatches(conn);
+  let nextAt = performance.now() + offsetMs;
+  while (nextAt < sendUntil && budget > 0) {
+    await delay(nextAt - performance.now());
+    budget--;
+    const bytes = packets(id, 1);
+    const sentAt = performance.now();
+    sent++;
+    await writeAll(conn, bytes);
+    const reply = await replies.next();
+    if (reply.done) throw new Error(`connection of device ${id} closed with its reply missing`);
+    if (reply.value.length !== 1) throw new Error(`device ${id} got ${reply.value.length} replies to one packet`);
+    record(reply.value[0], sentAt);
+    // A late reply delays the next send: a real device waits for it too.
+    nextAt = sentAt + intervalMs;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 async function connectAll(): Promise<Deno.TlsConn[]> {
@@ -106,24 +171,47 @@ async function connectAll(): Promise<Deno.TlsConn[]> {
 
 const connectStarted = performance.now();
 const conns = await connectAll();
-const started = performance.now();
+const connectedAt = performance.now();
+console.log(JSON.stringify({ connected: conns.length }));
+await delay(idleS * 1000);
+started = performance.now();
 const sendUntil = started + Number(values.duration) * 1000;
-const devices = Promise.allSettled(conns.map((conn, i) => device(conn, firstId + i, sendUntil)));
+const devices = Promise.allSettled(
+  conns.map((conn, i) =>
+    intervalMs > 0
+      ? pacedDevice(conn, firstId + i, sendUntil, Math.random() * intervalMs)
+      : windowDevice(conn, firstId + i, sendUntil)
+  ),
+);
 const graceTimer = setTimeout(() => {
   // Bounded: whatever is still unanswered now stays unanswered.
   for (const conn of conns) conn.close();
 }, (Number(values.duration) + Number(values.grace)) * 1000);
 const outcomes = await devices;
 clearTimeout(graceTimer);
+if (intervalMs > 0) {
+  for (const conn of conns) {
+    try {
+      conn.close();
+    } catch {
+      // Already closed by the grace timer.
+    }
+  }
+}
 
 const cpu = cpuUsage();
 const failures = outcomes.filter((outcome) => outcome.status === "rejected");
-const sorted = latencies.subarray(0, acked).sort();
-const elapsedS = ((lastAckAt || performance.now()) - started) / 1000;
+const sorted = latencies.slice(0, acked).sort();
+// In the first interval every device sends its first packet (which registers its pub); after it, a steady fleet.
+const steady = latencies.subarray(0, acked).filter((_, i) => sentOffsets[i] >= intervalMs).sort();
+// Paced: the rate the fleet kept up over the sending window; otherwise until the last reply.
+const elapsedS = intervalMs > 0 ? Number(values.duration) : ((lastAckAt || performance.now()) - started) / 1000;
 console.log(JSON.stringify({
   connections,
-  window,
-  connectS: (started - connectStarted) / 1000,
+  window: intervalMs > 0 ? 1 : window,
+  intervalMs,
+  offeredPerS: intervalMs > 0 ? connections * 1000 / intervalMs : NaN,
+  connectS: (connectedAt - connectStarted) / 1000,
   elapsedS,
   sent,
   acked,
@@ -136,4 +224,6 @@ console.log(JSON.stringify({
   p50Ms: percentile(sorted, 0.5),
   p99Ms: percentile(sorted, 0.99),
   p999Ms: percentile(sorted, 0.999),
+  steadyP50Ms: percentile(steady, 0.5),
+  steadyP99Ms: percentile(steady, 0.99),
 }));

@@ -20,6 +20,7 @@ import {
 } from "./lib/report.ts";
 import { cmxScenario } from "./cmx.ts";
 import { meterScenario } from "./meter.ts";
+import { meterFleetScenario } from "./meter_fleet.ts";
 import { ottScenario } from "./ott.ts";
 import type { UploadClient } from "./lib/tus_clients.ts";
 import { tusScenario } from "./tus.ts";
@@ -27,8 +28,9 @@ import { tusScenario } from "./tus.ts";
 const HELP = `Usage: deno task bench [options]
 
   --quick                 smoke run (< 2 minutes): 1 repetition, 3 s, 100 meter connections,
-                          CMX queries on 3,000 users and 100,000 history rows
-  --only LIST             scenarios to run: ott,meter,cmx,tus (default all)
+                          1,000 paced meter devices, CMX queries on 3,000 users and 100,000 history rows
+  --only LIST             scenarios to run: ott,meter,meter-fleet,cmx,tus (default all but meter-fleet;
+                          --quick: all)
   --backends LIST         fieldgate record stores: sqlite,postgres (default both)
   --repetitions N         repetitions of every measurement (default 3)
   --duration S            seconds of load per measurement (default 10)
@@ -36,6 +38,12 @@ const HELP = `Usage: deno task bench [options]
   --connections LIST      meter connection counts (default 100,1000)
   --window N              meter packets in flight per connection (default 16)
   --max-readings N        meter packets per measurement at most (default 8000000)
+  --fleet-devices N       meter-fleet: connected devices (default 10000; --quick 1000)
+  --fleet-interval-ms N   meter-fleet: milliseconds between one device's readings (default 2000)
+  --fleet-duration S      meter-fleet: seconds of paced readings (default 30; --quick: --duration); each
+                          device's first reading registers its pub, so short runs weigh that more
+  --fleet-idle-s N        meter-fleet: seconds the fleet stays idle before sending, RSS read halfway (default 6;
+                          --quick 2)
   --cmx-clients N         concurrent CMX notification posters (default 64)
   --cmx-batch N           notifications per CMX post (default 10)
   --cmx-users N           generated registered users for the CMX queries (default 30000; --quick 3000)
@@ -54,7 +62,9 @@ const HELP = `Usage: deno task bench [options]
   --results-dir DIR       where <date>.json goes (default bench/results)
 `;
 
-const SCENARIOS = ["ott", "meter", "cmx", "tus"];
+const SCENARIOS = ["ott", "meter", "meter-fleet", "cmx", "tus"];
+// 10,000 paced devices take about 1.5 minutes per contender and repetition, too long for the 15-minute default run.
+const DEFAULT_SCENARIOS = "ott,meter,cmx,tus";
 
 // A bare `--profile` (last, or before another option) means "the slowest scenario".
 const args = Deno.args.map((arg, i, all) =>
@@ -65,7 +75,7 @@ const { values } = parseArgs({
   options: {
     help: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
-    only: { type: "string", default: "ott,meter,cmx,tus" },
+    only: { type: "string" },
     backends: { type: "string", default: "sqlite,postgres" },
     repetitions: { type: "string" },
     duration: { type: "string" },
@@ -73,6 +83,10 @@ const { values } = parseArgs({
     connections: { type: "string" },
     window: { type: "string", default: "16" },
     "max-readings": { type: "string", default: "8000000" },
+    "fleet-devices": { type: "string" },
+    "fleet-interval-ms": { type: "string", default: "2000" },
+    "fleet-idle-s": { type: "string" },
+    "fleet-duration": { type: "string" },
     "cmx-clients": { type: "string", default: "64" },
     "cmx-batch": { type: "string", default: "10" },
     "cmx-users": { type: "string" },
@@ -101,7 +115,7 @@ const positive = (name: string, text: string) => {
   if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, not "${text}"`);
   return value;
 };
-const scenarios = list(values.only);
+const scenarios = list(values.only ?? (values.quick ? SCENARIOS.join(",") : DEFAULT_SCENARIOS));
 for (const scenario of scenarios) {
   if (!SCENARIOS.includes(scenario)) throw new Error(`unknown scenario "${scenario}"`);
 }
@@ -143,6 +157,16 @@ async function runScenario(
           connections,
           window: positive("window", values.window),
           maxReadings: positive("max-readings", values["max-readings"]),
+        }),
+      ];
+    case "meter-fleet":
+      return [
+        await meterFleetScenario(context, {
+          ...common,
+          devices: positive("fleet-devices", values["fleet-devices"] ?? (values.quick ? "1000" : "10000")),
+          intervalMs: positive("fleet-interval-ms", values["fleet-interval-ms"]),
+          durationS: positive("fleet-duration", values["fleet-duration"] ?? (values.quick ? String(durationS) : "30")),
+          idleS: positive("fleet-idle-s", values["fleet-idle-s"] ?? (values.quick ? "2" : "6")),
         }),
       ];
     case "cmx":
