@@ -11,6 +11,7 @@ import * as x509 from "@peculiar/x509";
 import https from "node:https";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
+import { pathExists } from "../storage/blob_fs.ts";
 import { replaceFile } from "../storage/replace_file.ts";
 import { acmeChallengeDir, AcmeChallenges, acmeDir } from "./acme_challenges.ts";
 import { ensureDevCertificate } from "./dev_cert.ts";
@@ -62,7 +63,7 @@ export async function ensureAcmeCertificateFiles(
     await loadTlsMaterial(files.certFile, files.keyFile);
     return files;
   } catch (error) {
-    if (await exists(files.certFile)) {
+    if (await pathExists(files.certFile)) {
       log.warn("ACME certificate unusable ({error}): serving the dev certificate until a new one is issued", {
         error: String(error),
       });
@@ -166,14 +167,4 @@ async function assertDirectoryReachable(directoryUrl: string, ca: string | undef
     client?.close();
   }
   if (!response.ok) throw new Error(`the ACME directory ${directoryUrl} answered HTTP ${response.status}`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

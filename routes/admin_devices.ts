@@ -15,6 +15,7 @@ import type { Project } from "../domain/dropoff.ts";
 import type { CmxSummary, MeterSummary, RecordStore } from "../storage/types.ts";
 import { accountPage, csrfField } from "./account_pages.ts";
 import { allProjects } from "./all_projects.ts";
+import { cmxCounts } from "./cmx_admin.ts";
 import { formBodyLimit, pageSecurity } from "./page_security.ts";
 
 const log = getLogger(["fieldgate", "accounts"]);
@@ -109,14 +110,7 @@ function meterTable(meters: MeterSummary[]) {
 
 function cmxSection(summary: CmxSummary, csrf: string) {
   return html`
-    <dl>
-      <dt>Registered users</dt>
-      <dd>${summary.users}</dd>
-      <dt>Registered devices</dt>
-      <dd>${summary.registeredDevices}</dd>
-      <dt>Tracked devices</dt>
-      <dd>${summary.trackedDevices}</dd>
-    </dl>
+    <dl>${cmxCounts(summary)}</dl>
     <p><a href="/cmx/admin">Track Your Steps admin page</a> (load, top walkers)</p>
     <form class="stack" method="post" action="/admin/devices/cmx-user/delete">
       ${csrfField(csrf)}

@@ -32,12 +32,7 @@ function page(summary: CmxSummary, board: CmxLeaderboard, movementDistanceFt: nu
     html`
       <h1>Track Your Steps</h1>
       <dl>
-        <dt>Registered users</dt>
-        <dd>${summary.users}</dd>
-        <dt>Registered devices</dt>
-        <dd>${summary.registeredDevices}</dd>
-        <dt>Tracked devices</dt>
-        <dd>${summary.trackedDevices}</dd>
+        ${cmxCounts(summary)}
         <dt>Distance walked</dt>
         <dd>${total.km} km (${total.miles} miles)</dd>
         <dt>Zones seen</dt>
@@ -88,4 +83,16 @@ function chart(perMinute: CmxSummary["perMinute"]): HtmlEscapedString | Promise<
   });
   return html`<svg width="${width}" height="${height}" role="img" aria-label="notifications per minute">
 <text x="4" y="14" font-size="12">peak ${peak}/min</text>${bars}</svg>`;
+}
+
+/** The user and device counts as `<dt>`/`<dd>` pairs, for this page and the admin devices page. */
+export function cmxCounts(summary: CmxSummary): HtmlEscapedString | Promise<HtmlEscapedString> {
+  return html`
+    <dt>Registered users</dt>
+    <dd>${summary.users}</dd>
+    <dt>Registered devices</dt>
+    <dd>${summary.registeredDevices}</dd>
+    <dt>Tracked devices</dt>
+    <dd>${summary.trackedDevices}</dd>
+  `;
 }

@@ -130,6 +130,17 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** True if something exists at `path`; false only for "not found" (other errors, such as permissions, throw). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 /** fsync a directory so renames and links inside it are durable. */
 export async function syncDir(directory: string): Promise<void> {
   const handle = await Deno.open(directory, { read: true });

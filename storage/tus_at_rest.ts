@@ -20,7 +20,7 @@ import { dirname } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import type * as OpenPgp from "openpgp";
 import { loadOpenpgp, parsePublicKey } from "../domain/project_key.ts";
-import { syncDir } from "./blob_fs.ts";
+import { pathExists, syncDir } from "./blob_fs.ts";
 import type { TusFileStore } from "./tus_files.ts";
 import type { DropoffStore, TusUpload } from "./types.ts";
 
@@ -86,7 +86,7 @@ export class TusAtRest {
     let removed = 0;
     for await (const { projectId, uploadId } of this.#files.files()) {
       // A stat first: only the rare file with a sealed twin costs a database read.
-      if (!(await exists(this.sealedPath({ projectId, id: uploadId })))) continue;
+      if (!(await pathExists(this.sealedPath({ projectId, id: uploadId })))) continue;
       const upload = await this.#store.upload(uploadId);
       if (upload?.projectId !== projectId || upload.finishedAt === null) continue;
       await this.dropPlaintext(upload);
@@ -138,11 +138,4 @@ async function isEncryptedTo(path: string, key: OpenPgp.PublicKey): Promise<bool
   } catch {
     return false;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, (error) => {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  });
 }

@@ -7,7 +7,7 @@ import { createHash, type Hash } from "node:crypto";
 import { dirname } from "node:path";
 import { isProjectId } from "../domain/dropoff.ts";
 import { isUploadId, type TusChecksumAlgorithm } from "../domain/tus.ts";
-import { FileBlobStore, syncDir, UnsafePathError } from "./blob_fs.ts";
+import { FileBlobStore, pathExists, syncDir, UnsafePathError } from "./blob_fs.ts";
 
 /** How a streamed append ended. */
 export interface AppendOutcome {
@@ -44,7 +44,7 @@ export class TusFileStore {
   async create(projectId: string, uploadId: string): Promise<void> {
     const path = this.path(projectId, uploadId);
     const directory = dirname(path);
-    if (!(await exists(directory))) {
+    if (!(await pathExists(directory))) {
       await Deno.mkdir(directory, { recursive: true, mode: 0o750 });
       // The new project directory (and on first use the root) must survive a power loss too.
       await syncDir(this.root);
@@ -230,15 +230,5 @@ async function readWithin(
     return await Promise.race([reader.read(), stalled]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }
