@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ConfigError, envName, flagName, helpText, loadConfig, OPTIONS } from "../../config.ts";
+import { ConfigError, envName, flagName, helpText, loadConfig } from "../../config.ts";
+import { OPTIONS } from "../../config_options.ts";
 
 Deno.test("defaults give an embedded setup under ./data with HTTPS on 8443 and HTTP on localhost:8080", () => {
   const config = loadConfig({ configFile: undefined });
