@@ -45,44 +45,53 @@ export function creationHandler(options: TusRouteOptions, receiver: TusReceiver)
   const creations = new KeyedQueue();
 
   // Quota check and record creation happen one project at a time, so two creations cannot both fit in the
-  // room left for one (one instance; several instances sharing a database may still overshoot by one file).
+  // room left for one: in this process by the queue, across instances sharing a database by its project lock.
   const admit: Admit = (c, request) =>
-    creations.oneAtATime(request.projectId, async (): Promise<TusUpload | Response> => {
-      const { projectId, length, metadata } = request;
-      const found = isProjectId(projectId) ? await store.project(projectId) : null;
-      // A partial is a piece of a file: its type is checked on the final upload, which names the file.
-      const project = found && request.concat?.kind === "partial" ? { ...found, allowedTypes: [] } : found;
-      const decision = checkPreCreate({
-        project,
-        code: c.req.header("Upload-Code") ?? metadata.code,
-        length,
-        metadata,
-        usedBytes: project ? await store.projectBytes(project.id) - request.takenOverBytes : 0,
-        now: new Date(),
-      });
-      if (!decision.ok) return c.text(`${decision.error.message}\n`, decision.error.status);
-
-      const { code: _code, ...kept } = metadata;
-      const upload: TusUpload = {
-        id: newUploadId(),
-        projectId,
-        length,
-        offset: 0,
-        metadata: { ...kept, project: projectId },
-        createdAt: new Date(),
-        expiresAt: receiver.expiry(),
-        finishedAt: null,
-        sha256: null,
-        concat: request.concat,
-      };
-      const hook = await options.hooks.preCreate(upload, metadata, hookRequest(c));
-      if (hook === "refused") return c.text("the project's back end refused this upload (pre-create hook)\n", 403);
-      if (hook === "unreachable") return c.text("the project's back end cannot be reached; retry later\n", 503);
-      await files.create(projectId, upload.id);
-      await store.createUpload(upload);
-      log.info("upload {id} created in project {project}", { id: upload.id, project: projectId, length });
-      return upload;
+    creations.oneAtATime(request.projectId, async () => {
+      const unlock = await store.lockProject(request.projectId);
+      try {
+        return await admitLocked(c, request);
+      } finally {
+        await unlock();
+      }
     });
+
+  const admitLocked = async (c: Context, request: CreationRequest): Promise<TusUpload | Response> => {
+    const { projectId, length, metadata } = request;
+    const found = isProjectId(projectId) ? await store.project(projectId) : null;
+    // A partial is a piece of a file: its type is checked on the final upload, which names the file.
+    const project = found && request.concat?.kind === "partial" ? { ...found, allowedTypes: [] } : found;
+    const decision = checkPreCreate({
+      project,
+      code: c.req.header("Upload-Code") ?? metadata.code,
+      length,
+      metadata,
+      usedBytes: project ? await store.projectBytes(project.id) - request.takenOverBytes : 0,
+      now: new Date(),
+    });
+    if (!decision.ok) return c.text(`${decision.error.message}\n`, decision.error.status);
+
+    const { code: _code, ...kept } = metadata;
+    const upload: TusUpload = {
+      id: newUploadId(),
+      projectId,
+      length,
+      offset: 0,
+      metadata: { ...kept, project: projectId },
+      createdAt: new Date(),
+      expiresAt: receiver.expiry(),
+      finishedAt: null,
+      sha256: null,
+      concat: request.concat,
+    };
+    const hook = await options.hooks.preCreate(upload, metadata, hookRequest(c));
+    if (hook === "refused") return c.text("the project's back end refused this upload (pre-create hook)\n", 403);
+    if (hook === "unreachable") return c.text("the project's back end cannot be reached; retry later\n", 503);
+    await files.create(projectId, upload.id);
+    await store.createUpload(upload);
+    log.info("upload {id} created in project {project}", { id: upload.id, project: projectId, length });
+    return upload;
+  };
 
   return async (c) => {
     const projectId = c.req.param("project")!;

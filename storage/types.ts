@@ -396,4 +396,11 @@ export interface DropoffStore {
    * in-process lock alone, so its lock always succeeds.
    */
   tryLockUpload(id: string): Promise<UploadUnlock | null>;
+  /**
+   * Waits for the project's creation lock across every instance sharing the
+   * database, so a quota check and the record it allows are never interleaved
+   * with another instance's. SQLite has one host: the caller's in-process
+   * queue is enough and this resolves at once.
+   */
+  lockProject(projectId: string): Promise<UploadUnlock>;
 }

@@ -12,6 +12,7 @@ import { connectionLost, transaction } from "./transaction.ts";
 
 /** First half of the two-key advisory lock on uploads; differs from the migration and confo keys. */
 const UPLOAD_LOCK_CLASS = 0x74757300; // "tus\0"
+const PROJECT_LOCK_CLASS = 0x70726a00; // "prj\0"
 
 /** {@link DropoffStore} on PostgreSQL. */
 export class PostgresDropoffStore implements DropoffStore {
@@ -104,14 +105,24 @@ export class PostgresDropoffStore implements DropoffStore {
     return rows.map(uploadFromRow);
   }
 
-  async tryLockUpload(id: string): Promise<UploadUnlock | null> {
-    const key = lockKey(id);
+  tryLockUpload(id: string): Promise<UploadUnlock | null> {
+    return this.#advisoryLock(UPLOAD_LOCK_CLASS, lockKey(id), "try");
+  }
+
+  async lockProject(projectId: string): Promise<UploadUnlock> {
+    // Waiting never yields null; the uuid's first 32 bits make collisions as rare as for uploads.
+    return (await this.#advisoryLock(PROJECT_LOCK_CLASS, lockKey(projectId.replaceAll("-", "")), "wait"))!;
+  }
+
+  async #advisoryLock(lockClass: number, key: number, mode: "try" | "wait"): Promise<UploadUnlock | null> {
     const acquired = Promise.withResolvers<boolean>();
     const finished = Promise.withResolvers<void>();
-    // A transaction-level lock, held while its transaction stays open for the whole PATCH; the
+    // A transaction-level lock, held while its transaction stays open for the caller's work; the
     // transaction helper never sends COMMIT on a connection that closed meanwhile (see transaction.ts).
     const held = transaction(this.#lockSql, async (tx) => {
-      const [{ locked }] = await tx`select pg_try_advisory_xact_lock(${UPLOAD_LOCK_CLASS}::int, ${key}::int) as locked`;
+      const [{ locked }] = mode === "try"
+        ? await tx`select pg_try_advisory_xact_lock(${lockClass}::int, ${key}::int) as locked`
+        : await tx`select true as locked from (select pg_advisory_xact_lock(${lockClass}::int, ${key}::int)) as waited`;
       acquired.resolve(locked);
       if (locked) await finished.promise;
     });

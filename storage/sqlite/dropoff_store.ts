@@ -118,6 +118,10 @@ export class SqliteDropoffStore implements DropoffStore {
   tryLockUpload(): Promise<UploadUnlock | null> {
     return Promise.resolve(() => Promise.resolve());
   }
+
+  lockProject(): Promise<UploadUnlock> {
+    return Promise.resolve(() => Promise.resolve());
+  }
 }
 
 /** Column values in insert order, Dates as epoch milliseconds. */

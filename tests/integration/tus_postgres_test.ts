@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { childFetch } from "../helpers/child_fetch.ts";
-import { createProject, createUpload, headOffset, patch, sha256Hex, testBytes } from "../helpers/dropoff.ts";
+import { createProject, createUpload, headOffset, patch, sha256Hex, testBytes, tus } from "../helpers/dropoff.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
 import { basicAuth, spawnServer, startTestServer, writeUsersFile } from "../helpers/server.ts";
 
@@ -84,5 +84,40 @@ Deno.test("tus on PostgreSQL: more stalled PATCHes than pool connections do not 
     for (const response of await Promise.all(patches)) assert.equal(response.status, 204);
   } finally {
     await database.drop();
+  }
+});
+
+Deno.test("tus on PostgreSQL: simultaneous creations on two instances cannot together exceed a project's quota", async () => {
+  const database = await createTestDatabase();
+  const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-tus-quota-" });
+  await writeUsersFile(dataDir);
+  const args = ["--database-url", database.url];
+  const a = await spawnServer(dataDir, args);
+  const b = await spawnServer(dataDir, args);
+  const [onA, onB] = [await childFetch(a, dataDir), await childFetch(b, dataDir)];
+  try {
+    const project = await createProject(onA.fetch, { quotaBytes: 100 });
+    // Connections up first, so the creations really arrive at both instances together.
+    for (const { fetch } of [onA, onB]) await (await fetch("/ping")).body?.cancel();
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const response = await (i % 2 ? onB : onA).fetch(`/files/${project.id}/`, {
+          method: "POST",
+          headers: tus({ "Upload-Length": "60" }),
+        });
+        await response.body?.cancel();
+        return response.status;
+      }),
+    );
+    assert.deepEqual(statuses.toSorted(), [201, 413, 413, 413, 413, 413]);
+  } finally {
+    onA.close();
+    onB.close();
+    for (const server of [a, b]) {
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
+    await database.drop();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
