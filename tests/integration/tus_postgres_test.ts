@@ -2,17 +2,10 @@ import assert from "node:assert/strict";
 import { childFetch } from "../helpers/child_fetch.ts";
 import { createProject, createUpload, headOffset, patch, sha256Hex, testBytes, tus } from "../helpers/dropoff.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
-import { basicAuth, spawnServer, startTestServer, writeUsersFile } from "../helpers/server.ts";
+import { basicAuth, type ChildServer, spawnServer, startTestServer, writeUsersFile } from "../helpers/server.ts";
 
 Deno.test("tus on PostgreSQL: an upload started on instance A resumes on instance B", async () => {
-  const database = await createTestDatabase();
-  const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-tus-pg-" });
-  await writeUsersFile(dataDir);
-  const args = ["--database-url", database.url];
-  const a = await spawnServer(dataDir, args);
-  const b = await spawnServer(dataDir, args);
-  const [onA, onB] = [await childFetch(a, dataDir), await childFetch(b, dataDir)];
-  try {
+  await withTwoInstances(async (onA, onB) => {
     const bytes = testBytes(3 * 1024 * 1024 + 1);
     const project = await createProject(onA.fetch);
     const upload = await createUpload(onA.fetch, project.id, bytes.length);
@@ -41,16 +34,7 @@ Deno.test("tus on PostgreSQL: an upload started on instance A resumes on instanc
     const listed = await (await onA.fetch(`/api/projects/${project.id}/uploads`, { headers: basicAuth() })).json();
     assert.equal(listed[0].sha256, sha256Hex(bytes));
     assert.equal(listed[0].complete, true);
-  } finally {
-    onA.close();
-    onB.close();
-    for (const server of [a, b]) {
-      server.process.kill("SIGTERM");
-      await server.exited;
-    }
-    await database.drop();
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("tus on PostgreSQL: more stalled PATCHes than pool connections do not freeze other requests", async () => {
@@ -88,14 +72,7 @@ Deno.test("tus on PostgreSQL: more stalled PATCHes than pool connections do not 
 });
 
 Deno.test("tus on PostgreSQL: simultaneous creations on two instances cannot together exceed a project's quota", async () => {
-  const database = await createTestDatabase();
-  const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-tus-quota-" });
-  await writeUsersFile(dataDir);
-  const args = ["--database-url", database.url];
-  const a = await spawnServer(dataDir, args);
-  const b = await spawnServer(dataDir, args);
-  const [onA, onB] = [await childFetch(a, dataDir), await childFetch(b, dataDir)];
-  try {
+  await withTwoInstances(async (onA, onB) => {
     const project = await createProject(onA.fetch, { quotaBytes: 100 });
     // Connections up first, so the creations really arrive at both instances together.
     for (const { fetch } of [onA, onB]) await (await fetch("/ping")).body?.cancel();
@@ -110,14 +87,31 @@ Deno.test("tus on PostgreSQL: simultaneous creations on two instances cannot tog
       }),
     );
     assert.deepEqual(statuses.toSorted(), [201, 413, 413, 413, 413, 413]);
+  });
+});
+
+type InstanceFetch = Awaited<ReturnType<typeof childFetch>>;
+
+/** Two fieldgate processes on one fresh PostgreSQL database and one data directory, stopped and removed afterwards. */
+async function withTwoInstances(test: (onA: InstanceFetch, onB: InstanceFetch) => Promise<void>): Promise<void> {
+  const database = await createTestDatabase();
+  const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-tus-pg-" });
+  const servers: ChildServer[] = [];
+  const clients: InstanceFetch[] = [];
+  try {
+    await writeUsersFile(dataDir);
+    for (let i = 0; i < 2; i++) {
+      servers.push(await spawnServer(dataDir, ["--database-url", database.url]));
+      clients.push(await childFetch(servers[i], dataDir));
+    }
+    await test(clients[0], clients[1]);
   } finally {
-    onA.close();
-    onB.close();
-    for (const server of [a, b]) {
+    for (const client of clients) client.close();
+    for (const server of servers) {
       server.process.kill("SIGTERM");
       await server.exited;
     }
     await database.drop();
     await Deno.remove(dataDir, { recursive: true });
   }
-});
+}
