@@ -75,18 +75,33 @@ export const connectAllowanceS = (connections: number) =>
 /** A pessimistic drain rate for the readings still in flight when sending stops. */
 const DRAIN_READINGS_PER_S = 5_000;
 
-const COLUMNS: Column[] = [
-  { key: "readingsPerS", label: "acked readings/s", digits: 0 },
+/** Acknowledgement latency columns of a meter client report, shared with the fleet scenario. */
+export const ACK_LATENCY_COLUMNS: Column[] = [
   { key: "p50Ms", label: "p50 ms", digits: 2 },
   { key: "p99Ms", label: "p99 ms", digits: 2 },
   { key: "p999Ms", label: "p99.9 ms", digits: 2 },
+];
+
+/** Delivery columns of a meter client report (what was acknowledged, stored and failed), shared with the fleet. */
+export const DELIVERY_COLUMNS: Column[] = [
   { key: "acked", label: "acked", digits: 0 },
   { key: "rows", label: "rows", digits: 0 },
   { key: "failed", label: "errors", digits: 0 },
   { key: "connectS", label: "connect s", digits: 1 },
+];
+
+/** Process usage columns closing both meter tables. */
+export const USAGE_COLUMNS: Column[] = [
   SERVER_CORES,
   { key: "clientCores", label: "client CPU cores", digits: 2 },
   PEAK_RSS,
+];
+
+const COLUMNS: Column[] = [
+  { key: "readingsPerS", label: "acked readings/s", digits: 0 },
+  ...ACK_LATENCY_COLUMNS,
+  ...DELIVERY_COLUMNS,
+  ...USAGE_COLUMNS,
 ];
 
 /** Runs the meter scenario for every connection count; each repetition measures every contender once. */

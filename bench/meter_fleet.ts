@@ -13,15 +13,18 @@ import type { BenchContext } from "./lib/context.ts";
 import type { Backend } from "./lib/fieldgate.ts";
 import { delay } from "./lib/process.ts";
 import type { Column, Ratio, ScenarioResult } from "./lib/report.ts";
-import { PEAK_RSS, ScenarioTable, SERVER_CORES, serverUsage } from "./lib/table.ts";
+import { ScenarioTable, serverUsage } from "./lib/table.ts";
 import {
+  ACK_LATENCY_COLUMNS,
   connectAllowanceS,
+  DELIVERY_COLUMNS,
   deliveryProblems,
   GRACE_S,
   meterClientReport,
   meterContenders,
   type MeterTarget,
   startMeterClient,
+  USAGE_COLUMNS,
 } from "./meter.ts";
 
 /** How big the fleet is, how often each device reports, and for how long. */
@@ -41,21 +44,14 @@ const KIB_PER_MIB = 1024;
 const COLUMNS: Column[] = [
   { key: "offeredPerS", label: "offered readings/s", digits: 0 },
   { key: "readingsPerS", label: "acked readings/s", digits: 0 },
-  { key: "p50Ms", label: "p50 ms", digits: 2 },
-  { key: "p99Ms", label: "p99 ms", digits: 2 },
-  { key: "p999Ms", label: "p99.9 ms", digits: 2 },
+  ...ACK_LATENCY_COLUMNS,
   { key: "steadyP50Ms", label: "after 1st interval p50 ms", digits: 2 },
   { key: "steadyP99Ms", label: "after 1st interval p99 ms", digits: 2 },
-  { key: "acked", label: "acked", digits: 0 },
-  { key: "rows", label: "rows", digits: 0 },
-  { key: "failed", label: "errors", digits: 0 },
-  { key: "connectS", label: "connect s", digits: 1 },
+  ...DELIVERY_COLUMNS,
   { key: "rssBeforeMiB", label: "RSS before MiB", digits: 0 },
   { key: "rssIdleMiB", label: "RSS idle fleet MiB", digits: 0 },
   { key: "kibPerConnection", label: "KiB per idle connection", digits: 1 },
-  SERVER_CORES,
-  { key: "clientCores", label: "client CPU cores", digits: 2 },
-  PEAK_RSS,
+  ...USAGE_COLUMNS,
 ];
 
 /** Runs the fleet against fieldgate on every backend and the ceiling, `repetitions` times. */
