@@ -54,3 +54,20 @@ export async function live(
   const text = await response.text();
   return { status: response.status, body: text === "" ? null : JSON.parse(text), text };
 }
+
+/** When the first step of {@link eastwardStep} is seen. */
+export const WALK_T0 = Date.UTC(2024, 5, 10, 8, 0, 0);
+/** Feet between two steps of {@link eastwardStep}. */
+export const WALK_STEP_FEET = 50;
+
+/** The `step`-th sighting of `mac` walking east, one step a minute from {@link WALK_T0}: each step counts its distance. */
+export function eastwardStep(mac: string, step: number): Record<string, unknown> {
+  return {
+    notificationType: "movement",
+    deviceId: mac,
+    moveDistanceInFt: WALK_STEP_FEET,
+    locationCoordinate: { x: 100 + WALK_STEP_FEET * step, y: 100, unit: "FEET" },
+    floorId: 723413320329068590,
+    timestamp: WALK_T0 + 60_000 * step,
+  };
+}

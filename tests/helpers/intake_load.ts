@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { RecordStore } from "../../storage/types.ts";
+import { eastwardStep, WALK_STEP_FEET } from "./cmx_client.ts";
 import { connectDevice } from "./device_client.ts";
 import { ottTransmission, postTransmission, type SentTransmission } from "./ott_transmission.ts";
 import type { ChildServer } from "./server.ts";
@@ -68,9 +69,7 @@ export interface IntakeLoad {
 /** The three protocols, in report order. */
 export const PROTOCOLS: readonly Protocol[] = ["ott", "meter", "confo", "cmx"];
 
-const T0 = Date.UTC(2024, 5, 10, 8, 0, 0);
-const STEP_FEET = 50;
-const STEP_METRES = STEP_FEET * 0.3048;
+const STEP_METRES = WALK_STEP_FEET * 0.3048;
 /** Pause after a refusal, as a device backs off before resending. */
 const RETRY_PAUSE_MS = 50;
 
@@ -151,14 +150,7 @@ export function startIntakeLoad(
     while (running) {
       // Each post is the next step east; a refused step is not resent (a later one supersedes it).
       const step = ++walk.lastSent;
-      const notifications = [{
-        notificationType: "movement",
-        deviceId: mac,
-        moveDistanceInFt: STEP_FEET,
-        locationCoordinate: { x: 100 + STEP_FEET * step, y: 100, unit: "FEET" },
-        floorId: 723413320329068590,
-        timestamp: T0 + 60_000 * step,
-      }];
+      const notifications = [eastwardStep(mac, step)];
       const init = { method: "POST", body: JSON.stringify({ notifications }), headers, client } as RequestInit;
       const status = await fetch(`${server.httpsUrl}/notification`, init).then(async (response) => {
         await response.body?.cancel();

@@ -9,13 +9,12 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { crashRounds } from "../helpers/crash_rounds.ts";
 import { writeUsersFile } from "../helpers/server.ts";
+import { eastwardStep, WALK_STEP_FEET, WALK_T0 } from "../helpers/cmx_client.ts";
 
 const CLIENTS = 20;
 const DEVICES_PER_CLIENT = 5;
 const USER = "cmx";
 const PASSWORD = "crash test secret";
-const T0 = Date.UTC(2024, 5, 10, 8, 0, 0);
-const STEP_FEET = 50;
 
 Deno.test("kill -9 under CMX notification load loses no acknowledged batch", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-cmx-crash-" });
@@ -44,14 +43,7 @@ Deno.test("kill -9 under CMX notification load loses no acknowledged batch", asy
               // The next step continues after the last one ever sent: an unacknowledged one may have committed.
               const step = sent.get(macs[0]) ?? 0;
               for (const mac of macs) sent.set(mac, step + 1);
-              const notifications = macs.map((mac) => ({
-                notificationType: "movement",
-                deviceId: mac,
-                moveDistanceInFt: STEP_FEET,
-                locationCoordinate: { x: 100 + STEP_FEET * step, y: 100, unit: "FEET" },
-                floorId: 723413320329068590,
-                timestamp: T0 + 60_000 * step,
-              }));
+              const notifications = macs.map((mac) => eastwardStep(mac, step));
               const response = await fetch(`${server.httpsUrl}/notification`, {
                 method: "POST",
                 body: JSON.stringify({ notifications }),
@@ -91,9 +83,9 @@ Deno.test("kill -9 under CMX notification load loses no acknowledged batch", asy
     for (const [mac, { last, count }] of acknowledged) {
       const row = rows.get(mac);
       assert.ok(row, `device ${mac} with ${count} acknowledged sightings is stored`);
-      assert.ok(row.last_seen >= T0 + 60_000 * last, `${mac}: last acknowledged sighting is stored`);
+      assert.ok(row.last_seen >= WALK_T0 + 60_000 * last, `${mac}: last acknowledged sighting is stored`);
       // A straight walk: every stored sighting after the second adds one step.
-      const minimum = Math.max(0, count - 2) * STEP_FEET * 0.3048;
+      const minimum = Math.max(0, count - 2) * WALK_STEP_FEET * 0.3048;
       assert.ok(row.metres >= minimum - 1e-6, `${mac}: ${row.metres} m ≥ ${minimum} m acknowledged`);
     }
     const { n } = db.prepare("SELECT sum(notification_count) AS n FROM cmx_counts").get() as { n: number };
