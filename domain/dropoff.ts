@@ -26,8 +26,8 @@ export interface Project {
   /** After this moment no upload can start; null = never. */
   expiresAt: Date | null;
   createdAt: Date;
-  /** Armored OpenPGP public key: uploads are kept only encrypted to it. null or absent = kept as sent. */
-  publicKey?: string | null;
+  /** Armored OpenPGP public key: uploads are kept only encrypted to it. null = kept as sent. */
+  publicKey: string | null;
 }
 
 /** Why a new upload is refused, with the HTTP status the tus client gets. */

@@ -22,7 +22,7 @@ export function projectColumns(project: Project) {
     allowed_types: project.allowedTypes.join(","),
     expires_at: project.expiresAt,
     created_at: project.createdAt,
-    public_key: project.publicKey ?? null,
+    public_key: project.publicKey,
   };
 }
 
@@ -54,7 +54,7 @@ export function projectFromRow(row: DropoffRow): Project {
     allowedTypes: (row.allowed_types as string).split(",").filter(Boolean),
     expiresAt: nullableDate(row.expires_at),
     createdAt: nullableDate(row.created_at)!,
-    publicKey: (row.public_key ?? null) as string | null,
+    publicKey: row.public_key as string | null,
   };
 }
 

@@ -27,6 +27,7 @@ Deno.test("tus cleanup: old upload files without a record are removed; recorded 
       allowedTypes: [],
       expiresAt: null,
       createdAt: now,
+      publicKey: null,
     });
     const recorded = newUploadId();
     await files.create(projectId, recorded);

@@ -51,6 +51,7 @@ Deno.test("drop-off: pre-create decisions and client file names", () => {
     allowedTypes: ["csv"],
     expiresAt: new Date("2030-01-01T00:00:00Z"),
     createdAt: new Date(0),
+    publicKey: null,
   };
   const facts: PreCreateFacts = {
     project,
