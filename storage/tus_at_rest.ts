@@ -21,7 +21,7 @@ import { getLogger } from "@logtape/logtape";
 import type * as OpenPgp from "openpgp";
 import { loadOpenpgp, parsePublicKey } from "../domain/project_key.ts";
 import { pathExists, syncDir } from "./blob_fs.ts";
-import type { TusFileStore } from "./tus_files.ts";
+import { SEALED_SUFFIX, type TusFileStore } from "./tus_files.ts";
 import type { DropoffStore, TusUpload } from "./types.ts";
 
 const log = getLogger(["fieldgate", "tus"]);
@@ -41,7 +41,7 @@ export class TusAtRest {
 
   /** Path of the encrypted copy of an upload. */
   sealedPath(upload: Pick<TusUpload, "projectId" | "id">): string {
-    return `${this.#files.path(upload.projectId, upload.id)}.gpg`;
+    return `${this.#files.path(upload.projectId, upload.id)}${SEALED_SUFFIX}`;
   }
 
   /** The project's armored key when its uploads are kept encrypted, else null. */
@@ -75,7 +75,7 @@ export class TusAtRest {
 
   /** Removes the plaintext name of a finished, sealed upload (step 3 above). */
   async dropPlaintext(upload: TusUpload): Promise<void> {
-    await this.#files.remove(upload.projectId, upload.id);
+    await this.#files.removePlaintext(upload.projectId, upload.id);
   }
 
   /**
@@ -84,9 +84,9 @@ export class TusAtRest {
    */
   async sweep(): Promise<number> {
     let removed = 0;
-    for await (const { projectId, uploadId } of this.#files.files()) {
+    for await (const { projectId, uploadId, plaintext } of this.#files.files()) {
       // A stat first: only the rare file with a sealed twin costs a database read.
-      if (!(await pathExists(this.sealedPath({ projectId, id: uploadId })))) continue;
+      if (!plaintext || !(await pathExists(this.sealedPath({ projectId, id: uploadId })))) continue;
       const upload = await this.#store.upload(uploadId);
       if (upload?.projectId !== projectId || upload.finishedAt === null) continue;
       await this.dropPlaintext(upload);

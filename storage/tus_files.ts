@@ -157,30 +157,76 @@ export class TusFileStore {
     return { size: (await file.stat()).size, stream: file.readable };
   }
 
-  /** Every upload file on disk with its last modification time (names that are not ids are skipped). */
-  async *files(): AsyncGenerator<{ projectId: string; uploadId: string; modifiedAt: Date }> {
+  /**
+   * Every upload on disk, once per upload id, with the newest modification
+   * time of its names: the plaintext `<id>`, and the encrypted copy `<id>.gpg`
+   * or `<id>.gpg.partial` of an at-rest project (tus_at_rest.ts). Names that are
+   * not ours are skipped.
+   */
+  async *files(): AsyncGenerator<UploadOnDisk> {
     const projects = await Array.fromAsync(Deno.readDir(this.root)).catch((error) => {
       if (error instanceof Deno.errors.NotFound) return [];
       throw error;
     });
     for (const project of projects) {
       if (!project.isDirectory || !isProjectId(project.name)) continue;
+      const uploads = new Map<string, UploadOnDisk>();
       for await (const entry of Deno.readDir(`${this.root}/${project.name}`)) {
-        if (!entry.isFile || !isUploadId(entry.name)) continue;
-        const info = await Deno.stat(this.path(project.name, entry.name)).catch(() => null);
-        if (info) yield { projectId: project.name, uploadId: entry.name, modifiedAt: info.mtime ?? new Date(0) };
+        const uploadId = entry.isFile ? uploadIdOfName(entry.name) : null;
+        if (uploadId === null) continue;
+        const info = await Deno.stat(`${this.root}/${project.name}/${entry.name}`).catch(() => null);
+        if (info === null) continue;
+        const seen = uploads.get(uploadId) ??
+          { projectId: project.name, uploadId, modifiedAt: new Date(0), plaintext: false };
+        const modifiedAt = info.mtime ?? new Date(0);
+        if (modifiedAt > seen.modifiedAt) seen.modifiedAt = modifiedAt;
+        seen.plaintext ||= entry.name === uploadId;
+        uploads.set(uploadId, seen);
       }
+      yield* uploads.values();
     }
   }
 
-  /** Removes the file (already gone is fine). */
+  /** Removes every name of the upload: plaintext and encrypted copies (already gone is fine). */
   async remove(projectId: string, uploadId: string): Promise<void> {
     const path = this.path(projectId, uploadId);
-    await Deno.remove(path).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
+    for (const suffix of ["", ...SEALED_SUFFIXES]) await removeIfPresent(`${path}${suffix}`);
     await syncDir(dirname(path)).catch(() => {});
   }
+
+  /** Removes only the plaintext name of the upload, keeping its encrypted copy (already gone is fine). */
+  async removePlaintext(projectId: string, uploadId: string): Promise<void> {
+    const path = this.path(projectId, uploadId);
+    await removeIfPresent(path);
+    await syncDir(dirname(path)).catch(() => {});
+  }
+}
+
+/** An upload's files as {@link TusFileStore.files} finds them. */
+export interface UploadOnDisk {
+  projectId: string;
+  uploadId: string;
+  /** Newest modification time among the upload's names. */
+  modifiedAt: Date;
+  /** Whether the plaintext name `<id>` exists (it does while the upload is in progress). */
+  plaintext: boolean;
+}
+
+/** Suffixes of an upload's encrypted copy, finished and being written (tus_at_rest.ts). */
+export const SEALED_SUFFIX = ".gpg";
+const SEALED_SUFFIXES = [SEALED_SUFFIX, `${SEALED_SUFFIX}.partial`];
+
+/** The upload id a file name belongs to, or null for a name that is not an upload's. */
+function uploadIdOfName(name: string): string | null {
+  const suffix = SEALED_SUFFIXES.find((candidate) => name.endsWith(candidate)) ?? "";
+  const id = name.slice(0, name.length - suffix.length);
+  return isUploadId(id) ? id : null;
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  await Deno.remove(path).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
 }
 
 /** Bytes a PATCH gathers before one write: request chunks are 16–64 KiB, and each write costs a syscall. */
