@@ -18,7 +18,7 @@ import { projectRoutes } from "./routes/projects.ts";
 import { dropoffAssetRoutes } from "./routes/dropoff_assets.ts";
 import { dropoffPageRoutes } from "./routes/dropoff_page.ts";
 import { tusRoutes } from "./routes/tus.ts";
-import { tusHooks } from "./routes/tus_hooks.ts";
+import type { TusUploads } from "./routes/tus_setup.ts";
 import { meterRoutes } from "./routes/meters.ts";
 import { meterLiveRoutes } from "./routes/meter_live.ts";
 import type { ReadingFeed } from "./live/reading_feed.ts";
@@ -38,11 +38,8 @@ import { adminAccountRoutes } from "./routes/admin_accounts.ts";
 import { adminDeviceRoutes } from "./routes/admin_devices.ts";
 import { adminLoggerRoutes } from "./routes/admin_loggers.ts";
 import type { Mailer } from "./mail/mailer.ts";
-import { withOwnerNotice } from "./mail/upload_notice.ts";
 import type { FileBlobStore } from "./storage/blob_fs.ts";
-import type { TusFileStore } from "./storage/tus_files.ts";
 import type { RecordStore } from "./storage/types.ts";
-import type { UploadLocks } from "./storage/upload_locks.ts";
 
 const log = getLogger(["fieldgate", "http"]);
 
@@ -51,8 +48,8 @@ export interface AppDependencies {
   config: Config;
   records: RecordStore;
   ottFiles: FileBlobStore;
-  /** tus upload files and their per-upload locks (shared with the cleanup). */
-  uploads: { files: TusFileStore; locks: UploadLocks };
+  /** tus upload files, their per-upload locks (shared with the cleanup), encryption at rest and hooks. */
+  uploads: TusUploads;
   users: UsersFile;
   backoff: LoginBackoff;
   /** The maintenance window file. */
@@ -90,13 +87,7 @@ export function createApp(deps: AppDependencies): Hono {
   app.route("/", ottValueRoutes(deps.records.ott, guard));
   app.route("/", meterLiveRoutes(deps.readingFeed, guard));
   app.route("/", meterRoutes(deps.records, guard, bearerOrGuard(deps.config.confo.apiToken, guard)));
-  const hooks = withOwnerNotice(tusHooks(deps.config.tus.hookUrl, deps.config.tus.hookToken), {
-    projects: deps.records.dropoff,
-    accounts: deps.records.accounts,
-    mailer: deps.mailer,
-    publicUrl: deps.publicUrl,
-  });
-  app.route("/", tusRoutes({ store: deps.records.dropoff, ...deps.uploads, ...deps.config.tus, hooks }));
+  app.route("/", tusRoutes({ store: deps.records.dropoff, ...deps.uploads, ...deps.config.tus }));
   app.route("/", projectRoutes(deps.records.dropoff, deps.uploads.files, personGuard));
   app.route("/", dropoffPageRoutes(deps.records.dropoff, deps.config.tus.maxSizeBytes));
   app.route("/", dropoffAssetRoutes());

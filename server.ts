@@ -19,9 +19,7 @@ import { FileBlobStore } from "./storage/blob_fs.ts";
 import { MaintenanceFile } from "./storage/maintenance_file.ts";
 import { openRecordStore } from "./storage/open.ts";
 import { scheduleUploadCleanup } from "./storage/tus_cleanup.ts";
-import { TusAtRest } from "./storage/tus_at_rest.ts";
-import { TusFileStore } from "./storage/tus_files.ts";
-import { UploadLocks } from "./storage/upload_locks.ts";
+import { restartRequest, tusUploads, uploadHooks } from "./routes/tus_setup.ts";
 import type { RecordStore } from "./storage/types.ts";
 import { confoHandler } from "./tcp/confo.ts";
 import { type ConnectionHandler, listenDevices } from "./tcp/listener.ts";
@@ -65,9 +63,15 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
       count: leftovers.length,
     });
   }
-  const uploads = { files: new TusFileStore(join(dataDir, "uploads")), locks: new UploadLocks(records.dropoff) };
-  // Plaintext a crash left beside a finished upload's encrypted copy (storage/tus_at_rest.ts).
-  await new TusAtRest(records.dropoff, uploads.files).sweep();
+  const mailer = await openMailer(config.mail);
+  const firstAdmin = new FirstAdminLink();
+  // Base of the links in emails; called once httpsUrl is set. Never the request's Host: a forged one could poison links.
+  const publicUrl = () => (config.accounts.publicUrl || httpsUrl).replace(/\/+$/, "");
+  const uploads = tusUploads(records, join(dataDir, "uploads"), uploadHooks(config, records, mailer, publicUrl));
+  // Finished uploads a crash left in plaintext (storage/tus_at_rest.ts): sealed again, then announced.
+  for (const upload of await uploads.atRest.recover()) {
+    uploads.sealer.add(upload, (stored) => uploads.hooks.postFinish(upload, stored, restartRequest(upload)));
+  }
   const uploadCleanup = scheduleUploadCleanup(
     records.dropoff,
     uploads.files,
@@ -77,10 +81,6 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   const users = new UsersFile(config.auth.usersFile);
   const readingFeed = new ReadingFeed();
   const mqtt = config.meter.mqttUrl ? await startMqttPublisher(config.meter.mqttUrl, readingFeed) : null;
-  const mailer = await openMailer(config.mail);
-  const firstAdmin = new FirstAdminLink();
-  // Base of the links in emails; called once httpsUrl is set. Never the request's Host: a forged one could poison links.
-  const publicUrl = () => (config.accounts.publicUrl || httpsUrl).replace(/\/+$/, "");
   const app = createApp({
     config,
     records,
@@ -179,7 +179,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
       watch.stop();
       await upkeep.stop();
       await Promise.all([https.shutdown(), http?.shutdown(), meter?.close(), confo?.close(), mqtt?.close()]);
-      await uploadCleanup.stop();
+      await Promise.all([uploadCleanup.stop(), uploads.sealer.close()]);
       await records.close();
       mailer.close();
     },

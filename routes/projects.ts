@@ -71,10 +71,10 @@ export function projectRoutes(
   app.get("/api/projects/:id/uploads", async (c) => {
     const project = await ownProject(c, c.req.param("id"));
     if (project === null) return c.json({ error: "no such project" }, 404);
-    const sealed = Boolean(project.publicKey);
     // Partial uploads are pieces of a file still being sent in parallel (tus concatenation): not files yet.
     const listed = (await store.uploads(project.id)).filter((upload) => upload.concat?.kind !== "partial");
-    return c.json(listed.map((upload) => uploadJson(upload, sealed)));
+    const sealed = (upload: TusUpload) => Boolean(project.publicKey) && atRest.isSealed(upload);
+    return c.json(await Promise.all(listed.map(async (upload) => uploadJson(upload, await sealed(upload)))));
   });
 
   app.get("/api/projects/:id/uploads/:upload/file", async (c) => {
@@ -85,6 +85,9 @@ export function projectRoutes(
     if (upload.finishedAt === null) return c.json({ error: "upload not finished yet" }, 409);
     // A project with a public key keeps only the ciphertext (tus_at_rest.ts): that is what the owner gets.
     const sealed = Boolean(project!.publicKey);
+    if (sealed && !(await atRest.isSealed(upload))) {
+      return c.json({ error: "upload is being encrypted at rest: try again in a minute" }, 409);
+    }
     const file = sealed ? await atRest.openSealed(upload) : await files.open(upload.projectId, upload.id);
     const name = safeFileName(upload.metadata.filename, upload.id);
     // Files encrypted in the browser already arrive named `….gpg`.
@@ -116,7 +119,7 @@ function projectJson(project: Project) {
   };
 }
 
-/** An upload as listed; `sealed`: its project keeps finished uploads only encrypted (`<id>.gpg`). */
+/** An upload as listed; `sealed`: it is kept encrypted at rest, and its `<id>.gpg` is complete. */
 function uploadJson(upload: TusUpload, sealed: boolean) {
   return {
     id: upload.id,
@@ -126,8 +129,9 @@ function uploadJson(upload: TusUpload, sealed: boolean) {
     received: upload.offset,
     sha256: upload.sha256,
     complete: upload.finishedAt !== null,
+    encrypted: sealed,
     createdAt: upload.createdAt.toISOString(),
     finishedAt: upload.finishedAt?.toISOString() ?? null,
-    diskName: `${upload.projectId}/${upload.id}${sealed && upload.finishedAt !== null ? ".gpg" : ""}`,
+    diskName: `${upload.projectId}/${upload.id}${sealed ? ".gpg" : ""}`,
   };
 }

@@ -15,7 +15,9 @@ import {
   parseChecksum,
   TUS_CONTENT_TYPE,
 } from "../domain/tus.ts";
+import type { TusAtRest } from "../storage/tus_at_rest.ts";
 import type { TusFileStore } from "../storage/tus_files.ts";
+import type { BackgroundSealer } from "../storage/tus_sealing.ts";
 import type { DropoffStore, TusUpload } from "../storage/types.ts";
 import type { UploadLocks } from "../storage/upload_locks.ts";
 import { creationHandler } from "./tus_create.ts";
@@ -41,6 +43,10 @@ export interface TusRouteOptions {
   corsOrigins: string;
   /** pre-create / post-finish hooks for an existing back end. */
   hooks: TusHooks;
+  /** The encrypted side of uploads in projects with a public key. */
+  atRest: TusAtRest;
+  /** Seals finished uploads of such projects after their acknowledgement. */
+  sealer: BackgroundSealer;
 }
 
 /** The tus server as a Hono sub-app. */

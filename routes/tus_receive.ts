@@ -1,16 +1,18 @@
 /**
  * How bytes reach a tus upload and how an upload finishes: a body streams
  * into the upload's file, the new offset is recorded only after the file is
- * fsync'd, and a complete upload is sealed (encryption at rest), recorded
- * finished and announced (post-finish hook, owner email). A partial upload
- * (concatenation) is only recorded: its final upload is what gets announced.
+ * fsync'd, and a complete upload is recorded finished and announced
+ * (post-finish hook, owner email); in a project with a public key it is
+ * announced once the background sealer (storage/tus_sealing.ts) has encrypted
+ * it. A partial upload (concatenation) is only recorded: its final upload is
+ * what gets announced.
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { getLogger } from "@logtape/logtape";
 import type { TusChecksum } from "../domain/tus.ts";
 import { countIngest } from "../metrics/ingest.ts";
-import { TusAtRest } from "../storage/tus_at_rest.ts";
+import type { TusAtRest } from "../storage/tus_at_rest.ts";
 import type { TusUpload } from "../storage/types.ts";
 import { clientAddress } from "./client_address.ts";
 import type { TusRouteOptions } from "./tus.ts";
@@ -44,11 +46,9 @@ export function progressHeaders(upload: TusUpload): Record<string, string> {
 /** Writes bodies into uploads and finishes complete ones. */
 export class TusReceiver {
   readonly #options: TusRouteOptions;
-  readonly #atRest: TusAtRest;
 
   constructor(options: TusRouteOptions) {
     this.#options = options;
-    this.#atRest = new TusAtRest(options.store, options.files);
   }
 
   /** When an upload touched now expires. */
@@ -96,10 +96,10 @@ export class TusReceiver {
   }
 
   /**
-   * Finishes a complete upload whose file is durable and hashed: seals it when
-   * the project has a public key, then `record`s it finished, then announces
-   * it. A partial upload is only recorded: its bytes are announced (and
-   * sealed) as part of its final upload.
+   * Finishes a complete upload whose file is durable and hashed: `record`s it
+   * finished, then announces it, or has it sealed first when its project
+   * keeps uploads encrypted. A partial upload is only recorded: its bytes are
+   * announced (and sealed) as part of its final upload.
    */
   async finish(
     c: Context,
@@ -108,23 +108,20 @@ export class TusReceiver {
     record: (finishedAt: Date) => Promise<void>,
   ): Promise<TusUpload> {
     const finished = { ...upload, finishedAt: new Date(), sha256 };
-    const partial = upload.concat?.kind === "partial";
-    // A project with a public key keeps only ciphertext, sealed before "finished" is recorded (tus_at_rest.ts).
-    const publicKey = partial ? null : await this.#atRest.projectKey(upload);
-    if (publicKey !== null) await this.#atRest.seal(upload, publicKey);
     await record(finished.finishedAt);
-    if (publicKey !== null) await this.#atRest.dropPlaintext(upload);
     log.info("upload {id} into project {project} finished: {bytes} bytes, sha256 {sha256}", {
       id: upload.id,
       project: upload.projectId,
       bytes: upload.offset,
       sha256,
     });
-    if (partial) return finished;
-    const { files, hooks } = this.#options;
-    const stored = publicKey === null ? files.path(upload.projectId, upload.id) : this.#atRest.sealedPath(upload);
-    hooks.postFinish(finished, stored, hookRequest(c));
+    if (upload.concat?.kind === "partial") return finished;
     countIngest("tus_uploads");
+    const { files, hooks, atRest, sealer } = this.#options;
+    const request = hookRequest(c);
+    const announce = (stored: string) => hooks.postFinish(finished, stored, request);
+    if (await atRest.projectKey(upload) === null) announce(files.path(upload.projectId, upload.id));
+    else sealer.add(finished, announce);
     return finished;
   }
 }

@@ -5,14 +5,16 @@
  * they are in progress, because tus resumes by appending at an offset and
  * checks chunk checksums, which an OpenPGP stream cannot offer.
  *
- * Order on finish, so a crash anywhere leaves either the resumable plaintext
- * upload or the complete ciphertext, never a half file presented as done:
- * 1. stream-encrypt into `<id>.gpg.partial`, fsync, rename to `<id>.gpg`,
- *    fsync the directory (a crash here: the upload is not finished in the
- *    database; the client re-sends its last chunk and this runs again);
- * 2. record the upload as finished;
- * 3. remove the plaintext (a crash before it: {@link TusAtRest.sweep} at the
- *    next start removes it).
+ * Order on finish, so a crash anywhere leaves the durable plaintext or the
+ * complete ciphertext, never a half file presented as done:
+ * 1. the upload is recorded finished and acknowledged with its plaintext
+ *    durable, like any upload;
+ * 2. in the background (tus_sealing.ts), stream-encrypt into
+ *    `<id>.gpg.partial`, fsync, rename to `<id>.gpg`, fsync the directory;
+ * 3. remove the plaintext.
+ * A crash before 3 leaves a finished upload with its plaintext:
+ * {@link TusAtRest.recover} at the next start removes the plaintext when the
+ * ciphertext is complete, or hands the upload back to be sealed again.
  * A file that already is an OpenPGP message to the project's key (encrypted
  * in the browser) is linked as is instead of being encrypted a second time.
  */
@@ -49,8 +51,21 @@ export class TusAtRest {
     return (await this.#store.project(upload.projectId))?.publicKey ?? null;
   }
 
-  /** Writes `<id>.gpg` durably from the complete plaintext upload (step 1 above). */
-  async seal(upload: TusUpload, armoredKey: string): Promise<void> {
+  /**
+   * The upload, read again, with its project's key, when it still waits for
+   * sealing: finished, not a piece of a concatenation, in a project with a
+   * key, and its plaintext still there. Null otherwise (deleted, sealed, …).
+   */
+  async stillToSeal(uploadId: string): Promise<{ upload: TusUpload; publicKey: string } | null> {
+    const upload = await this.#store.upload(uploadId);
+    if (upload === null || upload.finishedAt === null || upload.concat?.kind === "partial") return null;
+    const publicKey = await this.projectKey(upload);
+    if (publicKey === null || !(await pathExists(this.#files.path(upload.projectId, upload.id)))) return null;
+    return { upload, publicKey };
+  }
+
+  /** Writes `<id>.gpg` durably from the complete plaintext upload (step 2 above); `signal` aborts it. */
+  async seal(upload: TusUpload, armoredKey: string, signal?: AbortSignal): Promise<void> {
     const parsed = await parsePublicKey(armoredKey);
     if (!parsed.ok) throw new Error(`project ${upload.projectId} has an unusable public key: ${parsed.error}`);
     const plain = this.#files.path(upload.projectId, upload.id);
@@ -61,10 +76,15 @@ export class TusAtRest {
       // Already ciphertext to this key: a second name for the same, already fsync'd, bytes.
       await Deno.link(plain, partial);
     } else {
-      await encryptFile(plain, partial, parsed.value.key);
+      await encryptFile(plain, partial, parsed.value.key, signal);
     }
     await Deno.rename(partial, sealed);
     await syncDir(dirname(sealed));
+  }
+
+  /** Whether the upload's encrypted copy is complete (the background sealer may not have reached it yet). */
+  async isSealed(upload: Pick<TusUpload, "projectId" | "id">): Promise<boolean> {
+    return await pathExists(this.sealedPath(upload));
   }
 
   /** Opens the encrypted copy for the owner's download. */
@@ -79,26 +99,37 @@ export class TusAtRest {
   }
 
   /**
-   * Removes the plaintext left by a crash between steps 2 and 3: every
-   * upload file that has a sealed copy and is finished in the database.
+   * After a crash: removes the plaintext of finished uploads whose ciphertext
+   * is complete, and returns the finished uploads still to seal.
    */
-  async sweep(): Promise<number> {
+  async recover(): Promise<TusUpload[]> {
     let removed = 0;
-    for await (const { projectId, uploadId, plaintext } of this.#files.files()) {
-      // A stat first: only the rare file with a sealed twin costs a database read.
-      if (!plaintext || !(await pathExists(this.sealedPath({ projectId, id: uploadId })))) continue;
-      const upload = await this.#store.upload(uploadId);
-      if (upload?.projectId !== projectId || upload.finishedAt === null) continue;
-      await this.dropPlaintext(upload);
-      removed++;
+    const toSeal: TusUpload[] = [];
+    for await (const { uploadId, plaintext } of this.#files.files()) {
+      const waiting = plaintext ? await this.stillToSeal(uploadId) : null;
+      if (waiting === null) continue;
+      if (await pathExists(this.sealedPath(waiting.upload))) {
+        await this.dropPlaintext(waiting.upload);
+        removed++;
+      } else {
+        toSeal.push(waiting.upload);
+      }
     }
     if (removed > 0) log.info("removed {count} plaintext uploads already kept encrypted", { count: removed });
-    return removed;
+    if (toSeal.length > 0) {
+      log.info("{count} finished uploads are still to be encrypted at rest", { count: toSeal.length });
+    }
+    return toSeal;
   }
 }
 
 /** Stream-encrypts `source` to `key` into a new file `target`, fsync'd; memory stays flat for any size. */
-async function encryptFile(source: string, target: string, key: OpenPgp.PublicKey): Promise<void> {
+async function encryptFile(
+  source: string,
+  target: string,
+  key: OpenPgp.PublicKey,
+  signal?: AbortSignal,
+): Promise<void> {
   const openpgp = await loadOpenpgp();
   const input = await Deno.open(source, { read: true });
   const output = await Deno.open(target, { write: true, createNew: true, mode: 0o640 });
@@ -106,11 +137,18 @@ async function encryptFile(source: string, target: string, key: OpenPgp.PublicKe
     const message = await openpgp.createMessage({ binary: input.readable });
     const encrypted = await openpgp.encrypt({ message, encryptionKeys: key, format: "binary" });
     for await (const chunk of encrypted as ReadableStream<Uint8Array>) {
+      signal?.throwIfAborted();
       for (let done = 0; done < chunk.length;) done += await output.write(chunk.subarray(done));
     }
     await output.sync();
   } catch (error) {
     await Deno.remove(target).catch(() => {});
+    // An aborted seal stops reading mid-file: the input is still open then.
+    try {
+      input.close();
+    } catch {
+      // Already closed by its stream reaching the end.
+    }
     throw error;
   } finally {
     output.close();

@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchBrowser, screenshotPath } from "../helpers/browser.ts";
 import { startCutProxy } from "../helpers/cut_proxy.ts";
-import { createProject, sha256Hex, testBytes } from "../helpers/dropoff.ts";
+import { createProject, sha256Hex, testBytes, waitUntilEncrypted } from "../helpers/dropoff.ts";
 import { decrypt, ownerKeys } from "../helpers/openpgp.ts";
 import { basicAuth, startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -184,6 +184,7 @@ Deno.test("drop-off page: files encrypted in the browser reach the owner under o
     for (const file of files) {
       const entry = listed.find((item: { filename: string }) => item.filename === `${basename(file.path)}.gpg`);
       assert.ok(entry, `no upload named ${basename(file.path)}.gpg: ${JSON.stringify(listed)}`);
+      await waitUntilEncrypted(server.fetch, projectId, entry.id);
       const url = `/api/projects/${projectId}/uploads/${entry.id}/file`;
       const response = await server.fetch(url, { headers: basicAuth() });
       assert.equal(response.headers.get("content-disposition"), `attachment; filename="${basename(file.path)}.gpg"`);

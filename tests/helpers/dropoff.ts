@@ -20,6 +20,27 @@ export async function createProject(
   return await response.json();
 }
 
+/**
+ * Waits until the background sealer has encrypted the upload at rest (the
+ * owner's listing says `encrypted`); returns the listing entry.
+ */
+export async function waitUntilEncrypted(
+  fetch: ServerFetch,
+  projectId: string,
+  uploadId: string,
+  timeoutMs = 30_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`/api/projects/${projectId}/uploads`, { headers: basicAuth() });
+    assert.equal(response.status, 200);
+    const entry = (await response.json()).find((upload: { id: string }) => upload.id === uploadId);
+    if (entry?.encrypted === true) return entry;
+    if (Date.now() > deadline) throw new Error(`upload ${uploadId} not encrypted within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** `Tus-Resumable` plus the given headers. */
 export function tus(headers: Record<string, string> = {}): Record<string, string> {
   return { "Tus-Resumable": "1.0.0", ...headers };

@@ -16,6 +16,7 @@ import {
   sha256Hex,
   testBytes,
   tus,
+  waitUntilEncrypted,
 } from "../helpers/dropoff.ts";
 import { decrypt, ownerKeys } from "../helpers/openpgp.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
@@ -221,7 +222,8 @@ Deno.test("tus concatenation: a project with a public key keeps only the final's
   for (const bytes of pieces) parts.push(await finishedPartial(server.fetch, project.id, bytes));
   const created = await createFinal(server.fetch, project.id, parts);
   assert.equal(created.status, 201, created.text);
-  const finalId = created.headers.get("location")!.split("/").pop();
+  const finalId = created.headers.get("location")!.split("/").pop()!;
+  await waitUntilEncrypted(server.fetch, project.id, finalId);
 
   const onDisk = [...Deno.readDirSync(`${server.dataDir}/uploads/${project.id}`)].map((file) => file.name);
   assert.deepEqual(onDisk, [`${finalId}.gpg`], "no plaintext left: neither the final's nor the partials'");

@@ -1,21 +1,29 @@
 /**
  * Encryption at rest: a project with an OpenPGP public key keeps finished
- * uploads only as `<id>.gpg`; the owner decrypts them with the private key
- * (openpgp and `gpg --decrypt`, as the README tells owners) and gets the
- * uploaded bytes. Ciphertext made in the browser is kept as sent, and
- * plaintext left by a crash after finishing is removed at the next start.
+ * uploads only as `<id>.gpg`, sealed in the background after the last PATCH
+ * is acknowledged; the owner decrypts them with the private key (openpgp and
+ * `gpg --decrypt`, as the README tells owners) and gets the uploaded bytes.
+ * Ciphertext made in the browser is kept as sent; after a crash, plaintext
+ * beside complete ciphertext is removed and an unsealed upload is sealed.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
-import { createProject, createUpload, patch, sha256Hex, testBytes } from "../helpers/dropoff.ts";
+import { createProject, createUpload, patch, sha256Hex, testBytes, waitUntilEncrypted } from "../helpers/dropoff.ts";
 import { decrypt, ownerKeys } from "../helpers/openpgp.ts";
 import { basicAuth, startTestServer, type TestServer, writeUsersFile } from "../helpers/server.ts";
 
 const MIB = 1024 * 1024;
 
-/** Uploads `bytes` in two PATCHes; returns the upload id. */
+/** Uploads `bytes` in two PATCHes and waits until the upload is sealed; returns the upload id. */
 async function upload(server: TestServer, projectId: string, bytes: Uint8Array): Promise<string> {
+  const uploadId = await uploadPlain(server, projectId, bytes);
+  await waitUntilEncrypted(server.fetch, projectId, uploadId);
+  return uploadId;
+}
+
+/** Uploads `bytes` in two PATCHes, both acknowledged; returns the upload id. */
+async function uploadPlain(server: TestServer, projectId: string, bytes: Uint8Array): Promise<string> {
   const path = await createUpload(server.fetch, projectId, bytes.length);
   const half = Math.floor(bytes.length / 2);
   assert.equal((await patch(server.fetch, path, 0, bytes.slice(0, half))).status, 204);
@@ -118,6 +126,83 @@ Deno.test("encryption at rest: plaintext a crash left beside a finished upload's
     await using _restarted = await startTestServer({ dataDir });
     await assert.rejects(Deno.stat(leftover), Deno.errors.NotFound);
     await Deno.stat(`${leftover}.gpg`);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("encryption at rest: a finished upload a crash left unsealed is sealed at the next start, then announced", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-at-rest-" });
+  const notices: { name: string | null; payload: { Upload: { ID: string; Storage: { Path: string } } } }[] = [];
+  const hook = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    notices.push({ name: request.headers.get("hook-name"), payload: await request.json() });
+    return new Response(null);
+  });
+  try {
+    await writeUsersFile(dataDir);
+    const keys = await ownerKeys();
+    const bytes = testBytes(MIB + 5, 24);
+    let projectId: string;
+    let uploadId: string;
+    {
+      await using server = await startTestServer({ dataDir });
+      projectId = (await createProject(server.fetch, { publicKey: keys.publicKey })).id;
+      uploadId = await upload(server, projectId, bytes);
+    }
+    // What a crash after the last PATCH's acknowledgement leaves: the finished upload in plaintext,
+    // and the encryption cut off half way.
+    const plaintext = join(dataDir, "uploads", projectId, uploadId);
+    await Deno.writeFile(plaintext, bytes);
+    await Deno.remove(`${plaintext}.gpg`);
+    await Deno.writeFile(`${plaintext}.gpg.partial`, testBytes(1000, 25));
+
+    await using server = await startTestServer({ dataDir, tus: { hookUrl: `http://127.0.0.1:${hook.addr.port}/` } });
+    const entry = await waitUntilEncrypted(server.fetch, projectId, uploadId);
+    assert.equal(entry.sha256, sha256Hex(bytes));
+    const onDisk = await Array.fromAsync(Deno.readDir(join(dataDir, "uploads", projectId)));
+    assert.deepEqual(onDisk.map((file) => file.name), [`${uploadId}.gpg`]);
+    assert.equal(
+      sha256Hex(await decrypt(await download(server, projectId, uploadId), keys.privateKey)),
+      sha256Hex(bytes),
+    );
+    for (let waited = 0; notices.length === 0 && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(notices.map(({ name, payload }) => [name, payload.Upload.ID, payload.Upload.Storage.Path]), [
+      ["post-finish", uploadId, `${plaintext}.gpg`],
+    ]);
+  } finally {
+    await hook.shutdown();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("encryption at rest: a stop during sealing leaves no partial ciphertext, and the next start seals", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "fieldgate-at-rest-" });
+  try {
+    await writeUsersFile(dataDir);
+    const keys = await ownerKeys();
+    // Large enough that sealing (about 90 MiB/s here) is still running when the server stops.
+    const bytes = testBytes(64 * MIB, 26);
+    let projectId: string;
+    let uploadId: string;
+    {
+      await using server = await startTestServer({ dataDir });
+      projectId = (await createProject(server.fetch, { publicKey: keys.publicKey })).id;
+      uploadId = await uploadPlain(server, projectId, bytes);
+    }
+    const names = (await Array.fromAsync(Deno.readDir(join(dataDir, "uploads", projectId)))).map((file) => file.name);
+    assert.ok(!names.includes(`${uploadId}.gpg.partial`), `left: ${names}`);
+    assert.ok(names.includes(uploadId) || names.includes(`${uploadId}.gpg`), `neither copy: ${names}`);
+
+    await using server = await startTestServer({ dataDir });
+    await waitUntilEncrypted(server.fetch, projectId, uploadId);
+    const onDisk = await Array.fromAsync(Deno.readDir(join(dataDir, "uploads", projectId)));
+    assert.deepEqual(onDisk.map((file) => file.name), [`${uploadId}.gpg`]);
+    assert.equal(
+      sha256Hex(await decrypt(await download(server, projectId, uploadId), keys.privateKey)),
+      sha256Hex(bytes),
+    );
   } finally {
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }

@@ -16,8 +16,8 @@ import { FirstAdminLink } from "../../auth/first_admin.ts";
 import { FileBlobStore } from "../../storage/blob_fs.ts";
 import { MaintenanceFile } from "../../storage/maintenance_file.ts";
 import { openRecordStore } from "../../storage/open.ts";
-import { TusFileStore } from "../../storage/tus_files.ts";
-import { UploadLocks } from "../../storage/upload_locks.ts";
+import { tusHooks } from "../../routes/tus_hooks.ts";
+import { tusUploads } from "../../routes/tus_setup.ts";
 import { writeUsersFile } from "../helpers/server.ts";
 
 /** Routes anyone may call: liveness for load balancers, and the upload page's static assets (nothing secret). */
@@ -78,7 +78,7 @@ Deno.test("every non-public route refuses requests without credentials", async (
       config,
       records,
       ottFiles: new FileBlobStore(join(dataDir, "ott")),
-      uploads: { files: new TusFileStore(join(dataDir, "uploads")), locks: new UploadLocks(records.dropoff) },
+      uploads: tusUploads(records, join(dataDir, "uploads"), tusHooks("", "")),
       users: new UsersFile(config.auth.usersFile),
       backoff: new LoginBackoff(config.auth),
       readingFeed: new ReadingFeed(),
