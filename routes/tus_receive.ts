@@ -12,7 +12,6 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { getLogger } from "@logtape/logtape";
 import type { TusChecksum } from "../domain/tus.ts";
 import { countIngest } from "../metrics/ingest.ts";
-import type { TusAtRest } from "../storage/tus_at_rest.ts";
 import type { TusUpload } from "../storage/types.ts";
 import { clientAddress } from "./client_address.ts";
 import type { TusRouteOptions } from "./tus.ts";
