@@ -42,7 +42,18 @@ export function tlsHandshake(tcp: net.Socket, context: tls.SecureContext): Promi
         reject(new Error("TLS handshake failed: the client closed the connection"));
       },
     });
+    startTls(secure);
   });
+}
+
+/**
+ * Does what tls.Server does right after wrapping an accepted socket (`_start()`: start the native TLS handle and
+ * restart its reads). Without it Deno's TLSSocket still handshakes and carries data, but every reply waited longer
+ * the more connections were open: at 10,000 devices the acknowledgement p50 of a plain echo went from 73 ms to 6 ms
+ * with it (bench/README.md, meter fleet).
+ */
+function startTls(secure: tls.TLSSocket): void {
+  (secure as unknown as { _start(): void })._start();
 }
 
 /**
