@@ -28,6 +28,17 @@ export interface TcpLimits {
   maxConnectionsPerIp: number;
 }
 
+/** Limits of the guarded HTTPS front (https/front.ts); times in seconds, may be fractional. */
+export interface HttpsLimits {
+  handshakeTimeoutSeconds: number;
+  /** From accept until the first request's headers are complete (or the app has started answering). */
+  headerTimeoutSeconds: number;
+  /** A connection with no bytes either way for this long is closed. */
+  idleTimeoutSeconds: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+}
+
 /** Cisco CMX Track Your Steps (seed 003); the config.ini key each option replaces is in its help. */
 export interface CmxConfig {
   notificationUser: string;
@@ -54,7 +65,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   http: { hostname: string; port: number; enabled: boolean };
-  https: { hostname: string; port: number };
+  https: { hostname: string; port: number; guard: boolean } & HttpsLimits;
   tls: { certFile: string; keyFile: string; reloadCheckSeconds: number; devHostnames: string };
   acme: {
     enabled: boolean;

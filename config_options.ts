@@ -48,6 +48,42 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "https.hostname", schema: z.string().min(1), default: "0.0.0.0", help: "HTTPS bind address" },
   { key: "https.port", schema: port, default: 8443, help: "HTTPS port (0 = any free port)" },
   {
+    key: "https.guard",
+    schema: bool,
+    default: true,
+    help: "Guard the HTTPS port with the https.* limits (timeouts, caps); false = Deno.serve on it directly",
+  },
+  {
+    key: "https.handshakeTimeoutSeconds",
+    schema: positiveNumber,
+    default: 10,
+    help: "Guarded HTTPS: close a connection whose TLS handshake takes longer",
+  },
+  {
+    key: "https.headerTimeoutSeconds",
+    schema: positiveNumber,
+    default: 20,
+    help: "Guarded HTTPS: close a connection whose first request's headers are not complete this long after connecting",
+  },
+  {
+    key: "https.idleTimeoutSeconds",
+    schema: positiveNumber,
+    default: 120,
+    help: "Guarded HTTPS: close a connection with no bytes either way for this long",
+  },
+  {
+    key: "https.maxConnections",
+    schema: positiveInt,
+    default: 5000,
+    help: "Guarded HTTPS: most open connections (each costs up to 3 file descriptors); more are refused",
+  },
+  {
+    key: "https.maxConnectionsPerIp",
+    schema: positiveInt,
+    default: 256,
+    help: "Guarded HTTPS: most open connections from one client address",
+  },
+  {
     key: "tls.certFile",
     schema: z.string(),
     default: "",

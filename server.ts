@@ -30,6 +30,7 @@ import { VERSION } from "./version.ts";
 import { openMailer } from "./mail/mailer.ts";
 import { FirstAdminLink } from "./auth/first_admin.ts";
 import { countConnections } from "./metrics/device_connections.ts";
+import { listenHttps, serve } from "./https/listen.ts";
 
 const log = getLogger(["fieldgate"]);
 
@@ -96,15 +97,11 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
     publicUrl,
   });
 
-  // SO_REUSEPORT lets a renewed certificate take over the port without a gap, but would also let a
-  // second fieldgate share it silently: refuse a port that is already taken first.
-  assertPortFree(config.https.hostname, config.https.port);
-  const httpsOptions = { hostname: config.https.hostname, port: config.https.port, reusePort: true };
-  let https = serve({ ...httpsOptions, cert: tls.cert, key: tls.key }, app.fetch);
+  const https = await listenHttps(config.https, tls, app.fetch);
   const http = config.http.enabled
     ? serve({ hostname: config.http.hostname, port: config.http.port }, app.fetch)
     : null;
-  const httpsUrl = `https://${urlHost(config.https.hostname)}:${https.addr.port}`;
+  const httpsUrl = `https://${urlHost(config.https.hostname)}:${https.port}`;
   const httpUrl = http ? `http://${urlHost(config.http.hostname)}:${http.addr.port}` : null;
 
   const devices = async (name: string, listener: TcpListenerConfig, handler: ConnectionHandler) =>
@@ -123,10 +120,11 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   const confo = await devices("confo", config.confo, confoHandler(records.confo));
 
   const watch = watchCertificate(certificateFiles, config.tls.reloadCheckSeconds * 1000, async (renewed) => {
-    // New HTTPS listener on the same port first (SO_REUSEPORT), then drain the old one.
-    const previous = https;
-    https = serve({ ...httpsOptions, port: previous.addr.port, cert: renewed.cert, key: renewed.key }, app.fetch);
-    await Promise.all([previous.shutdown(), meter?.reloadCertificate(renewed), confo?.reloadCertificate(renewed)]);
+    await Promise.all([
+      https.reloadCertificate(renewed),
+      meter?.reloadCertificate(renewed),
+      confo?.reloadCertificate(renewed),
+    ]);
     tls = renewed;
   });
   // After the listeners: an ACME order needs the plain-HTTP listener to answer the CA's challenge.
@@ -139,7 +137,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
   log.info("fieldgate {version} listening on {urls}", {
     version: VERSION,
     urls: [httpsUrl, httpUrl].filter(Boolean).join(" and "),
-    httpsPort: https.addr.port,
+    httpsPort: https.port,
     httpPort: http?.addr.port ?? null,
     meterPort: meter?.port ?? null,
     confoPort: confo?.port ?? null,
@@ -200,28 +198,6 @@ async function certificatePaths(config: Config, dataDir: string): Promise<{ cert
     );
   }
   return dev;
-}
-
-/** Binds a listener; Deno.serve binds synchronously, so a taken port fails here with a clear message. */
-function serve(
-  options: { hostname: string; port: number; cert?: string; key?: string; reusePort?: boolean },
-  handler: Deno.ServeHandler,
-): Deno.HttpServer<Deno.NetAddr> {
-  try {
-    return Deno.serve({ ...options, onListen: () => {} }, handler);
-  } catch (error) {
-    throw new Error(`cannot listen on ${options.hostname}:${options.port}: ${(error as Error).message}`);
-  }
-}
-
-/** Throws the usual "address in use" error when another process listens on the port. */
-function assertPortFree(hostname: string, port: number): void {
-  if (port === 0) return;
-  try {
-    Deno.listen({ hostname, port }).close();
-  } catch (error) {
-    throw new Error(`cannot listen on ${hostname}:${port}: ${(error as Error).message}`);
-  }
 }
 
 function urlHost(hostname: string): string {

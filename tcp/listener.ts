@@ -16,6 +16,7 @@ import { getLogger } from "@logtape/logtape";
 import net from "node:net";
 import type tls from "node:tls";
 import type { TcpLimits } from "../config.ts";
+import { clientIp, PerIpConnections, settled } from "./client_limits.ts";
 import { type DeviceConnection, DeviceSocket } from "./connection.ts";
 import { readProxyHeader, secureContext, tlsHandshake } from "./handshake.ts";
 
@@ -78,13 +79,14 @@ class Listener implements DeviceListener {
   readonly #options: DeviceListenerOptions;
   readonly #handler: ConnectionHandler;
   readonly #sessions = new Map<DeviceSocket, Promise<void>>();
-  readonly #perIp = new Map<string, number>();
+  readonly #perIp: PerIpConnections;
   #context?: tls.SecureContext;
   #closing?: Promise<void>;
 
   constructor(options: DeviceListenerOptions, handler: ConnectionHandler) {
     this.#options = options;
     this.#handler = handler;
+    this.#perIp = new PerIpConnections(options.limits.maxConnectionsPerIp);
     if (options.mode === "tls") this.#context = secureContext(options.tls);
     this.#server.on("connection", (tcp: net.Socket) => this.#serve(tcp));
   }
@@ -152,7 +154,7 @@ class Listener implements DeviceListener {
     if (this.#sessions.size >= limits.maxConnections) {
       return refuse(`refused: ${this.#sessions.size} connections open (maxConnections)`);
     }
-    if (mode === "tls" && !this.#claimIp(peer)) return refuse(`refused: too many connections from ${peer}`);
+    if (mode === "tls" && !this.#perIp.claim(peer)) return refuse(`refused: too many connections from ${peer}`);
     tcp.setNoDelay(true); // a "Thank you" must not wait for Nagle
     const session = this.#session(socket, tcp, peer, startedAt)
       // #session handles every failure it knows of; this keeps a bug in it from ever reaching the process.
@@ -184,7 +186,7 @@ class Listener implements DeviceListener {
       }
       socket.remoteAddr = start.remote;
       if (mode === "proxy") {
-        if (!this.#claimIp(start.remote)) throw new Error(`refused: too many connections from ${start.remote}`);
+        if (!this.#perIp.claim(start.remote)) throw new Error(`refused: too many connections from ${start.remote}`);
         claimed = start.remote;
       }
       socket.start(start.stream, start.initial);
@@ -197,7 +199,7 @@ class Listener implements DeviceListener {
     try {
       await socket.finish();
     } finally {
-      if (claimed !== undefined) this.#releaseIp(claimed);
+      if (claimed !== undefined) this.#perIp.release(claimed);
     }
     this.#log(socket, peer, startedAt, outcome);
   }
@@ -231,36 +233,6 @@ class Listener implements DeviceListener {
     else if (outcome.level === "warning") log.warn(text, properties);
     else log.error(text, properties);
   }
-
-  #claimIp(ip: string): boolean {
-    const count = this.#perIp.get(ip) ?? 0;
-    if (count >= this.#options.limits.maxConnectionsPerIp) return false;
-    this.#perIp.set(ip, count + 1);
-    return true;
-  }
-
-  #releaseIp(ip: string): void {
-    const count = this.#perIp.get(ip)! - 1;
-    if (count === 0) this.#perIp.delete(ip);
-    else this.#perIp.set(ip, count);
-  }
-}
-
-/** True if all `promises` settled within `ms`. */
-async function settled(promises: Promise<unknown>[], ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  try {
-    return await Promise.race([Promise.allSettled(promises).then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The client IP as logged and counted; IPv4 clients of a dual-stack socket appear as plain IPv4. */
-function clientIp(address: string | undefined): string {
-  if (address === undefined) return "unknown"; // the client was gone before we looked
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
 function message(error: unknown): string {

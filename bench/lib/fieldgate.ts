@@ -73,6 +73,7 @@ export async function startFieldgate(context: BenchContext, options: FieldgateOp
       ...["--meter-enabled", String(options.meter), "--meter-hostname", "127.0.0.1", "--meter-port", "0"],
       // One load generator opens every connection from 127.0.0.1.
       ...["--tcp-max-connections", "20000", "--tcp-max-connections-per-ip", "20000", "--confo-enabled", "false"],
+      ...["--https-max-connections", "20000", "--https-max-connections-per-ip", "20000"],
       ...(options.args ?? []),
     ],
     // In the data directory, so a fieldgate.toml in the checkout does not apply.

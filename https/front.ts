@@ -1,0 +1,160 @@
+/**
+ * The guarded HTTPS front. Deno.serve with TLS has no handshake or header
+ * timeout: a client that connects and stays silent (or trickles a TLS record)
+ * would hold a file descriptor for ever. So the public HTTPS port is a plain
+ * TCP listener of ours, with the same kind of limits as the device sockets
+ * (tcp/listener.ts): a cap on connections in all and per client IP, checked
+ * before anything else, a handshake timeout, a deadline for the first
+ * request's headers and an idle timeout. Each connection's bytes pass
+ * unchanged to the app's Deno.serve, which ends TLS itself (rustls, HTTP/2)
+ * on a private loopback port.
+ *
+ * Not node:tls termination here: Deno's node:tls socket ignores pause(), so
+ * an upload faster than the app reads piles up in memory (a 100 MiB PATCH
+ * grew the process by over 200 MiB). Plain node:net sockets do hold back.
+ */
+import { getLogger } from "@logtape/logtape";
+import net from "node:net";
+import type { HttpsLimits } from "../config.ts";
+import { clientIp, PerIpConnections, settled } from "../tcp/client_limits.ts";
+import type { BridgedClients } from "./bridged_clients.ts";
+import { PassThrough } from "./pass_through.ts";
+
+/** Where to listen and where to pass connections to. */
+export interface HttpsFrontOptions {
+  hostname: string;
+  /** 0 = any free port (see {@link HttpsFront.port}). */
+  port: number;
+  limits: HttpsLimits;
+  /** Loopback port of the inner HTTPS server for new connections. */
+  innerPort: number;
+  /** Where the real client of each bridge connection is recorded for the inner server. */
+  clients: BridgedClients;
+}
+
+/** A running front. */
+export interface HttpsFront {
+  /** The port actually bound. */
+  readonly port: number;
+  /** New connections go to the inner server on `innerPort` from now on; open ones stay where they are. */
+  retarget(innerPort: number): void;
+  /** Resolves once no open connection goes to the inner server on `innerPort`. */
+  released(innerPort: number): Promise<void>;
+  /**
+   * Stops accepting, closes connections with no request in flight, and the
+   * others once their answer is sent; after `graceSeconds`, whatever is left.
+   * Shut the inner server down only afterwards: Deno.serve's shutdown cuts an
+   * HTTP/1.1 request body that is still arriving.
+   */
+  close(graceSeconds?: number): Promise<void>;
+}
+
+const FORCED_CLOSE_WAIT_MS = 1000;
+const log = getLogger(["fieldgate", "https"]);
+
+/** Binds the public HTTPS port; rejects if it cannot (port taken). */
+export async function startHttpsFront(options: HttpsFrontOptions): Promise<HttpsFront> {
+  const front = new Front(options);
+  await front.listen();
+  return front;
+}
+
+class Front implements HttpsFront {
+  port = 0;
+  readonly #server = net.createServer({ allowHalfOpen: true });
+  readonly #options: HttpsFrontOptions;
+  readonly #perIp: PerIpConnections;
+  readonly #sessions = new Map<PassThrough, Promise<void>>();
+  #innerPort: number;
+  #released: { innerPort: number; resolve: () => void }[] = [];
+  #closing?: Promise<void>;
+
+  constructor(options: HttpsFrontOptions) {
+    this.#options = options;
+    this.#innerPort = options.innerPort;
+    this.#perIp = new PerIpConnections(options.limits.maxConnectionsPerIp);
+    this.#server.on("connection", (tcp: net.Socket) => this.#accept(tcp));
+  }
+
+  async listen(): Promise<void> {
+    const { hostname, port } = this.#options;
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen({ host: hostname, port }, () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    }).catch((error) => {
+      throw new Error(`cannot listen on ${hostname}:${port}: ${message(error)}`);
+    });
+    this.port = (this.#server.address() as net.AddressInfo).port;
+    // Accept errors (e.g. out of file descriptors) come here; the server keeps listening.
+    this.#server.on("error", (error) => log.warn("https: accept failed: {error}", { error: String(error) }));
+  }
+
+  retarget(innerPort: number): void {
+    this.#innerPort = innerPort;
+  }
+
+  released(innerPort: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#released.push({ innerPort, resolve });
+      this.#wakeReleased();
+    });
+  }
+
+  close(graceSeconds = 10): Promise<void> {
+    this.#closing ??= this.#shutdown(graceSeconds * 1000);
+    return this.#closing;
+  }
+
+  async #shutdown(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const connection of this.#sessions.keys()) connection.drain();
+    if (!await settled([...this.#sessions.values()], graceMs)) {
+      for (const connection of this.#sessions.keys()) connection.abort("server shutting down (grace period over)");
+      await settled([...this.#sessions.values()], FORCED_CLOSE_WAIT_MS);
+    }
+    await settled([closed], FORCED_CLOSE_WAIT_MS);
+  }
+
+  #accept(tcp: net.Socket): void {
+    const peer = clientIp(tcp.remoteAddress);
+    const refuse = (reason: string) => {
+      tcp.destroy();
+      log.warn("https {remote}: refused: {reason}", { remote: peer, reason });
+    };
+    // Over a limit: close before anything else.
+    if (this.#sessions.size >= this.#options.limits.maxConnections) {
+      return refuse(`${this.#sessions.size} connections open (https.maxConnections)`);
+    }
+    if (!this.#perIp.claim(peer)) return refuse("too many connections from this address (https.maxConnectionsPerIp)");
+    const connection = new PassThrough(tcp, peer, this.#innerPort, this.#options.limits, this.#options.clients);
+    const done = connection.run()
+      .then((outcome) => {
+        if (outcome === undefined) return;
+        log.warn("https {remote}: {outcome} after {durationMs} ms", {
+          remote: peer,
+          outcome,
+          durationMs: Math.round(performance.now() - connection.startedAt),
+        });
+      })
+      .finally(() => {
+        this.#perIp.release(peer);
+        this.#sessions.delete(connection);
+        this.#wakeReleased();
+      });
+    this.#sessions.set(connection, done);
+  }
+
+  #wakeReleased(): void {
+    const inUse = new Set([...this.#sessions.keys()].map((connection) => connection.innerPort));
+    const waiting = this.#released;
+    this.#released = waiting.filter(({ innerPort }) => inUse.has(innerPort));
+    for (const { innerPort, resolve } of waiting) if (!inUse.has(innerPort)) resolve();
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
