@@ -22,7 +22,7 @@ import { cmxScenario } from "./cmx.ts";
 import { meterScenario } from "./meter.ts";
 import { meterFleetScenario } from "./meter_fleet.ts";
 import { ottScenario } from "./ott.ts";
-import type { UploadClient } from "./lib/tus_clients.ts";
+import { UPLOAD_CLIENTS, type UploadClient } from "./lib/tus_clients.ts";
 import { tusScenario } from "./tus.ts";
 
 const HELP = `Usage: deno task bench [options]
@@ -51,7 +51,8 @@ const HELP = `Usage: deno task bench [options]
   --cmx-queries N         requests per /live endpoint and repetition (default 2000; --quick 500)
   --cmx-query-concurrency N   /live requests in flight (default 8)
   --tus-size-mib N        tus upload size in MiB (default 1024; --quick 128)
-  --tus-clients LIST      tus-js-client,curl (default tus-js-client; --quick both): curl PATCH at 1 GiB
+  --tus-clients LIST      tus-js-client,curl,curl-http1.1 (default tus-js-client; --quick the first two): curl PATCH
+                          negotiates HTTP/2 where offered, curl-http1.1 forces HTTP/1.1; curl PATCH at 1 GiB
                           costs about 60 s per repetition, which the 15-minute default run cannot afford
   --tus-10g               also upload 10 GiB (skipped, loudly, unless df shows 25 GiB free)
   --profile [SCENARIO]    after the run, one more fieldgate-only pass of SCENARIO (default: the one with the
@@ -121,7 +122,7 @@ for (const scenario of scenarios) {
 }
 const tusClients = list(values["tus-clients"] ?? (values.quick ? "tus-js-client,curl" : "tus-js-client")).map(
   (client) => {
-    if (client !== "tus-js-client" && client !== "curl") throw new Error(`unknown tus client "${client}"`);
+    if (!UPLOAD_CLIENTS.includes(client as UploadClient)) throw new Error(`unknown tus client "${client}"`);
     return client as UploadClient;
   },
 );

@@ -1,10 +1,11 @@
 /**
  * tus scenario: one large file (1 GiB by default) uploaded to fieldgate
- * (SQLite and PostgreSQL) and to `@tus/server` + `@tus/file-store` on Node,
- * once with tus-js-client (bench/tus_client.ts, its own process) and once with
- * curl PATCH, against raw disk (`dd … conv=fsync` of the same file), in the
- * same repetition. Every stored file's sha256 must equal the source's; the
- * server's RSS is sampled every 250 ms during the upload.
+ * (SQLite and PostgreSQL), to `@tus/server` + `@tus/file-store` on Node and to
+ * a client ceiling that discards the bytes (bench/peers/ceiling_tus.ts), by
+ * each client in turn (tus-js-client in its own process, curl PATCH), against
+ * raw disk (`dd … conv=fsync` of the same file), in the same repetition. Every
+ * stored file's sha256 must equal the source's; the server's RSS is sampled
+ * every 250 ms during the upload.
  */
 import { join } from "node:path";
 import {
@@ -16,6 +17,7 @@ import {
 } from "./lib/contenders.ts";
 import { basicAuthHeader, type BenchContext } from "./lib/context.ts";
 import { type Backend, startFieldgate } from "./lib/fieldgate.ts";
+import { startDenoPeer } from "./lib/peer.ts";
 import { type Child, runCommand } from "./lib/process.ts";
 import { rssPoints, sampleRss } from "./lib/rss.ts";
 import type { ScenarioResult } from "./lib/report.ts";
@@ -37,7 +39,8 @@ export interface TusOptions {
 /** Where a finished upload landed and how long it took. */
 interface Uploaded {
   seconds: number;
-  storedPath: string;
+  /** null where nothing is stored (the client ceiling). */
+  storedPath: string | null;
 }
 
 /** Something that takes the file: a tus server, or the disk itself. */
@@ -50,10 +53,15 @@ interface TusTarget {
   stop(): Promise<void>;
 }
 
-const CLIENT_LABELS: Record<UploadClient, string> = { "tus-js-client": "tus-js-client", curl: "curl PATCH" };
+const CLIENT_LABELS: Record<UploadClient, string> = {
+  "tus-js-client": "tus-js-client",
+  curl: "curl PATCH",
+  "curl-http1.1": "curl --http1.1 PATCH",
+};
 const MIB = 1024 ** 2;
 const RAW_DISK = "raw disk: dd bs=1M conv=fsync";
 const TUS_NODE = "@tus/server + FileStore (Node)";
+const CEILING = "client ceiling: Deno.serve discards";
 const UPLOAD_TIMEOUT_MS = 30 * 60_000;
 /** The 10 GiB source, one stored copy at a time (each contender removes its files) and a margin. */
 const TEN_GIB_NEEDS_GIB = 25;
@@ -114,6 +122,7 @@ async function measureSize(bench: TusBench, options: TusOptions, sizeMiB: number
       const contenders: Contender<TusTarget>[] = [
         ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(bench, backend)),
         { server: TUS_NODE, backend: "-", start: () => tusNodeTarget(bench) },
+        { server: CEILING, backend: "-", start: () => ceilingTarget(bench) },
         { server: RAW_DISK, backend: "-", start: () => rawDiskTarget(context) },
       ];
       const setup = `${formatSize(sizeMiB)}, ${CLIENT_LABELS[client]}`;
@@ -121,10 +130,11 @@ async function measureSize(bench: TusBench, options: TusOptions, sizeMiB: number
         { scenario: "tus", setup, repetitions: options.repetitions, contenders },
         (target) => measure(target, client, source, sourceSha, sizeMiB, table),
       );
-      const [tusNode, rawDisk] = measured.rows.slice(-2);
+      const [tusNode, ceiling, rawDisk] = measured.rows.slice(-3); // the peers come last, as listed above
       rawDisk.setup = `${formatSize(sizeMiB)}, same repetitions as ${CLIENT_LABELS[client]}`;
       table.add(measured, [
         ...ratiosAgainst(measured.rows, tusNode, "@tus/server", "mibPerS", "≥ 2"),
+        ...ratiosAgainst(measured.rows, ceiling, "client ceiling", "mibPerS"),
         ...ratiosAgainst(measured.rows, rawDisk, "raw disk", "mibPerS", "≥ 0.5"),
       ]);
     }
@@ -148,7 +158,8 @@ async function measure(
   const wallS = (performance.now() - startedAt) / 1000;
   const samples = stopSampling();
   const after = await target.child?.usage();
-  const verified = await sha256File(uploaded.storedPath) === sourceSha;
+  // The ceiling keeps no bytes: its row shows the client's limit, not a stored copy.
+  const verified = uploaded.storedPath === null ? null : await sha256File(uploaded.storedPath) === sourceSha;
   const rss = samples.map((sample) => sample.rssMiB);
   if (target.child) {
     table.note(`RSS of ${target.label}, ${formatSize(sizeMiB)} by ${CLIENT_LABELS[client]}: ${rssPoints(samples)}`);
@@ -157,13 +168,13 @@ async function measure(
     metrics: {
       mibPerS: sizeMiB / uploaded.seconds,
       seconds: uploaded.seconds,
-      verified: verified ? 1 : 0,
+      verified: verified === null ? NaN : verified ? 1 : 0,
       serverCores: before && after ? (after.cpuSeconds - before.cpuSeconds) / wallS : NaN,
       startRssMiB: rss[0] ?? NaN,
       maxRssMiB: rss.length > 0 ? Math.max(...rss) : NaN,
       endRssMiB: rss.at(-1) ?? NaN,
     },
-    problems: verified ? [] : [`the stored file's sha256 differs from the source's (${uploaded.storedPath})`],
+    problems: verified === false ? [`the stored file's sha256 differs from the source's (${uploaded.storedPath})`] : [],
   };
 }
 
@@ -206,6 +217,23 @@ async function tusNodeTarget(bench: TusBench): Promise<TusTarget> {
     async stop() {
       await peer.child.stop();
       await Deno.remove(peer.directory, { recursive: true });
+    },
+  };
+}
+
+/** The client's own limit: the same client and TLS, a server that reads and discards the body. */
+async function ceilingTarget(bench: TusBench): Promise<TusTarget> {
+  const peer = await startDenoPeer(bench.context, "ceiling_tus.ts");
+  return {
+    label: CEILING,
+    child: peer.child,
+    upload: async (client, source) => {
+      const endpoint = `https://127.0.0.1:${peer.port}/files/`;
+      const uploaded = await uploadTo(bench.context, bench.http, endpoint, client, source);
+      return { seconds: uploaded.seconds, storedPath: null };
+    },
+    async stop() {
+      await peer.child.stop();
     },
   };
 }

@@ -12,6 +12,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { getLogger } from "@logtape/logtape";
 import type { TusChecksum } from "../domain/tus.ts";
 import { countIngest } from "../metrics/ingest.ts";
+import { RunningHashes } from "../storage/tus_running_hash.ts";
 import type { TusUpload } from "../storage/types.ts";
 import { clientAddress } from "./client_address.ts";
 import type { TusRouteOptions } from "./tus.ts";
@@ -45,6 +46,7 @@ export function progressHeaders(upload: TusUpload): Record<string, string> {
 /** Writes bodies into uploads and finishes complete ones. */
 export class TusReceiver {
   readonly #options: TusRouteOptions;
+  readonly #hashes = new RunningHashes();
 
   constructor(options: TusRouteOptions) {
     this.#options = options;
@@ -64,10 +66,13 @@ export class TusReceiver {
   ): Promise<Received> {
     const { store, files, maxSizeBytes } = this.#options;
     const limit = (upload.length ?? maxSizeBytes) - upload.offset;
+    // The file's SHA-256 grows with each PATCH, so finishing needs no second read of the whole file.
+    const wholeFile = this.#hashes.take(upload.id, upload.offset);
     const outcome = await files.append(upload.projectId, upload.id, upload.offset, body, {
       limit,
       algorithm: checksum?.algorithm ?? null,
       idleTimeoutMs: this.#options.idleTimeoutSeconds * 1000,
+      wholeFile,
     });
     let refused: Received["refused"] = null;
     if (outcome.ended === "too-large") {
@@ -84,11 +89,12 @@ export class TusReceiver {
     const updated = { ...upload, offset: upload.offset + outcome.written, expiresAt: this.expiry() };
     if (updated.offset !== updated.length) {
       await store.saveProgress(upload.id, updated);
+      if (wholeFile) this.#hashes.keep(upload.id, updated.offset, wholeFile);
       return { upload: updated, refused };
     }
     // The last offset is recorded together with "finished": a crash while hashing leaves the old offset,
     // so the client sends its last chunk again instead of seeing a complete upload nobody finished.
-    const sha256 = await files.sha256(upload.projectId, upload.id);
+    const sha256 = wholeFile?.digest("hex") ?? await files.sha256(upload.projectId, upload.id);
     const progress = { offset: updated.offset, length: updated.length };
     const finished = await this.finish(c, updated, sha256, (at) => store.finish(upload.id, progress, sha256, at));
     return { upload: finished, refused };

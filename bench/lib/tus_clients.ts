@@ -1,14 +1,18 @@
 /**
- * The two tus clients of the tus scenario: tus-js-client (bench/tus_client.ts
- * in its own process) and curl PATCH, each returning the upload URL and the
- * seconds the upload took.
+ * The tus clients of the tus scenario: tus-js-client (bench/tus_client.ts in
+ * its own process) and curl PATCH, once as curl negotiates by itself (HTTP/2
+ * where the server offers it) and once forced to HTTP/1.1; each returns the
+ * upload URL and the seconds the upload took.
  */
 import { join } from "node:path";
 import type { BenchContext } from "./context.ts";
 import { runCommand, spawnChild } from "./process.ts";
 
-/** The two ways a file goes up. */
-export type UploadClient = "tus-js-client" | "curl";
+/** The ways a file goes up. */
+export type UploadClient = "tus-js-client" | "curl" | "curl-http1.1";
+
+/** Every client, as `--tus-clients` names them. */
+export const UPLOAD_CLIENTS: readonly UploadClient[] = ["tus-js-client", "curl", "curl-http1.1"];
 
 const UPLOAD_TIMEOUT_MS = 30 * 60_000;
 const TUS_HEADERS = { "Tus-Resumable": "1.0.0" };
@@ -23,7 +27,7 @@ export async function uploadTo(
 ): Promise<{ url: string; seconds: number }> {
   return client === "tus-js-client"
     ? await tusJsClient(context, endpoint, source)
-    : await curlPatch(context, http, endpoint, source);
+    : await curlPatch(context, http, endpoint, source, client === "curl-http1.1" ? ["--http1.1"] : []);
 }
 
 /** The last path segment of an upload URL: the upload id, which both servers use as the file name. */
@@ -52,7 +56,13 @@ async function tusJsClient(context: BenchContext, endpoint: string, source: stri
 }
 
 /** Creates the upload with a POST, then sends the whole file in one streamed `curl -X PATCH -T`; both timed. */
-async function curlPatch(context: BenchContext, http: Deno.HttpClient, endpoint: string, source: string) {
+async function curlPatch(
+  context: BenchContext,
+  http: Deno.HttpClient,
+  endpoint: string,
+  source: string,
+  curlOptions: string[],
+) {
   const size = (await Deno.stat(source)).size;
   const startedAt = performance.now();
   const created = await fetch(endpoint, {
@@ -65,7 +75,18 @@ async function curlPatch(context: BenchContext, http: Deno.HttpClient, endpoint:
   if (created.status !== 201 || !location) throw new Error(`tus POST ${endpoint}: ${created.status}`);
   const url = new URL(location, endpoint).href;
   await runCommand("curl", [
-    ...["--silent", "--show-error", "--fail", "--cacert", context.certFile, "-X", "PATCH", "-T", source],
+    ...[
+      "--silent",
+      "--show-error",
+      "--fail",
+      ...curlOptions,
+      "--cacert",
+      context.certFile,
+      "-X",
+      "PATCH",
+      "-T",
+      source,
+    ],
     ...["-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0", "-H", "Content-Type: application/offset+octet-stream"],
     // No `Expect: 100-continue` round trip: the tus client sends at once too.
     ...["-H", "Expect:", "-o", "/dev/null", url],
