@@ -16,7 +16,13 @@ export interface XmlElement {
 
 /** Parses a whole document into its root element, or says where and why it is not well-formed. */
 export function parseXmlTree(xml: string): Result<XmlElement> {
-  const parser = new SaxesParser({ position: true });
+  // Tracking line and column costs every document; only a refused one needs them, for its message.
+  const tree = parseTree(xml, false);
+  return tree.ok ? tree : parseTree(xml, true);
+}
+
+function parseTree(xml: string, position: boolean): Result<XmlElement> {
+  const parser = new SaxesParser({ position });
   const stack: XmlElement[] = [];
   const texts: string[][] = [];
   let root: XmlElement | undefined;

@@ -3,11 +3,15 @@
  *
  * A write goes to a hidden temp file in the target directory, is fsync'd, then
  * hard-linked to its final name (link fails instead of overwriting, unlike
- * rename), the temp name is removed and the directory fsync'd. A reader or a
- * sync tool therefore sees either nothing or the whole file, and a crash
+ * rename), the temp name is removed and the directory fsync'd; concurrent
+ * writes into one directory share that fsync (see directory_sync.ts). A reader
+ * or a sync tool therefore sees either nothing or the whole file, and a crash
  * leaves at most a temp file, which {@link FileBlobStore.sweepTempFiles} removes.
  */
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
+import { DirectorySyncer, syncDir } from "./directory_sync.ts";
+
+export { syncDir };
 
 /** Thrown when a relative path would leave the store's root. */
 export class UnsafePathError extends Error {
@@ -20,11 +24,16 @@ export class FileBlobStore {
   readonly root: string;
   readonly #tempSuffix: string;
   readonly #knownDirs = new Set<string>();
+  readonly #directories: DirectorySyncer;
 
-  /** @param tempSuffix suffix of in-progress files, so sync tools can skip them (the original used `.tmp`). */
-  constructor(root: string, tempSuffix = ".tmp") {
+  /**
+   * @param tempSuffix suffix of in-progress files, so sync tools can skip them (the original used `.tmp`).
+   * @param directories shares the directory fsyncs that make links durable.
+   */
+  constructor(root: string, tempSuffix = ".tmp", directories = new DirectorySyncer()) {
     this.root = resolve(root);
     this.#tempSuffix = tempSuffix;
+    this.#directories = directories;
   }
 
   /** Absolute path of a relative name, refusing anything that escapes the root. */
@@ -48,6 +57,7 @@ export class FileBlobStore {
     await this.#ensureDir(directory);
     const temp = join(directory, `.${crypto.randomUUID()}${this.#tempSuffix}`);
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o640 });
+    let target: string;
     // The temp name goes whatever happens, also when writing it fails (disk full): a running server
     // must not leave partial files behind, nor hold on to their space.
     try {
@@ -58,20 +68,32 @@ export class FileBlobStore {
       } finally {
         file.close();
       }
-      for (let attempt = 0;; attempt++) {
-        const name = attempt === 0 ? firstName : nameFor(attempt);
-        const target = this.resolve(name);
-        if (dirname(target) !== directory) throw new UnsafePathError(`retry name left the directory: ${name}`);
-        try {
-          await Deno.link(temp, target);
-          await syncDir(directory);
-          return relative(this.root, target);
-        } catch (error) {
-          if (!(error instanceof Deno.errors.AlreadyExists) || attempt >= 1000) throw error;
-        }
-      }
+      target = await this.#linkUnderNewName(temp, directory, firstName, nameFor);
     } finally {
       await Deno.remove(temp).catch(() => {});
+    }
+    // One fsync after both the link and the temp's removal makes the two durable together.
+    await this.#directories.sync(directory);
+    return relative(this.root, target);
+  }
+
+  /** Hard-links `temp` to the first free name `nameFor` offers in `directory`; returns that path. */
+  async #linkUnderNewName(
+    temp: string,
+    directory: string,
+    firstName: string,
+    nameFor: (attempt: number) => string,
+  ): Promise<string> {
+    for (let attempt = 0;; attempt++) {
+      const name = attempt === 0 ? firstName : nameFor(attempt);
+      const target = this.resolve(name);
+      if (dirname(target) !== directory) throw new UnsafePathError(`retry name left the directory: ${name}`);
+      try {
+        await Deno.link(temp, target);
+        return target;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists) || attempt >= 1000) throw error;
+      }
     }
   }
 
@@ -138,15 +160,5 @@ export async function pathExists(path: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
-  }
-}
-
-/** fsync a directory so renames and links inside it are durable. */
-export async function syncDir(directory: string): Promise<void> {
-  const handle = await Deno.open(directory, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
   }
 }

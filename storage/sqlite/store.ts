@@ -2,15 +2,15 @@
  * SQLite record store (the embedded default), on `node:sqlite`.
  *
  * One connection writes, through the group-commit queue: each batch is one
- * `BEGIN IMMEDIATE … COMMIT` and so one WAL fsync. Meter readings, the
- * busiest stream, are written the same way by a worker thread on a connection
- * of its own. Another connection serves queries; in WAL mode readers and the
- * writers never block each other.
+ * `BEGIN IMMEDIATE … COMMIT` and so one WAL fsync. Meter readings and OTT
+ * rows, the busiest streams, are written the same way by worker threads on
+ * connections of their own. Another connection serves queries; in WAL mode
+ * readers and the writers never block each other.
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
 import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
-import { checkLimit, ottBatchRows, pagedValues, type ValueKey } from "../ott_batch.ts";
+import { checkLimit, pagedValues, type ValueKey } from "../ott_batch.ts";
 import type {
   CmxStore,
   ConfoStore,
@@ -32,7 +32,8 @@ import { SqliteDropoffStore } from "./dropoff_store.ts";
 import { DURABLE_COMMITS, openConnection } from "./connection.ts";
 import { SqliteMeterStore } from "./meter_store.ts";
 import { MeterWriterThread } from "./meter_writer.ts";
-import { immediateTransaction, migrate } from "./migrations.ts";
+import { OttWriterThread } from "./ott_writer.ts";
+import { migrate } from "./migrations.ts";
 
 /** Opens (creating and migrating if needed) the SQLite database at `path`. */
 export async function openSqliteStore(path: string, commitOptions: GroupCommitOptions): Promise<RecordStore> {
@@ -40,6 +41,7 @@ export async function openSqliteStore(path: string, commitOptions: GroupCommitOp
   let writer: DatabaseSync | undefined;
   let reader: DatabaseSync | undefined;
   let meterWriter: MeterWriterThread | undefined;
+  let ottWriter: OttWriterThread | undefined;
   try {
     writer = openConnection(location);
     // WAL lets the reader work during commits.
@@ -52,8 +54,10 @@ export async function openSqliteStore(path: string, commitOptions: GroupCommitOp
     reader = openConnection(location);
     reader.exec("PRAGMA query_only = ON");
     meterWriter = await MeterWriterThread.start(location);
-    return new SqliteRecordStore(location, writer, reader, meterWriter, commitOptions);
+    ottWriter = await OttWriterThread.start(location);
+    return new SqliteRecordStore(location, { writer, reader, meterWriter, ottWriter }, commitOptions);
   } catch (error) {
+    await ottWriter?.close();
     await meterWriter?.close();
     reader?.close();
     writer?.close();
@@ -73,22 +77,18 @@ class SqliteRecordStore implements RecordStore {
   readonly #writer: DatabaseSync;
   readonly #reader: DatabaseSync;
   readonly #queue: GroupCommitQueue<OttRecord>;
+  readonly #ottWriter: OttWriterThread;
   readonly #meters: SqliteMeterStore;
   readonly #cmx: SqliteCmxStore;
   #closed = false;
 
-  constructor(
-    location: string,
-    writer: DatabaseSync,
-    reader: DatabaseSync,
-    meterWriter: MeterWriterThread,
-    commitOptions: GroupCommitOptions,
-  ) {
+  constructor(location: string, connections: Connections, commitOptions: GroupCommitOptions) {
+    const { writer, reader, meterWriter, ottWriter } = connections;
     this.location = location;
     this.#writer = writer;
     this.#reader = reader;
-    const writeBatch = ottBatchWriter(writer);
-    this.#queue = new GroupCommitQueue((records) => Promise.try(() => writeBatch(records)), commitOptions);
+    this.#ottWriter = ottWriter;
+    this.#queue = new GroupCommitQueue((records) => ottWriter.write(records), commitOptions);
     this.ott = new SqliteOttStore(this.#queue, reader);
     // Readings get their own queue: a burst of readings never waits behind OTT batches, and each
     // batch stays one simple kind of transaction. Their writer is a thread of its own (see meter_writer.ts).
@@ -110,78 +110,18 @@ class SqliteRecordStore implements RecordStore {
     await Promise.all([this.#queue.close(), this.#meters.close(), this.#cmx.close()]);
     if (this.#closed) return;
     this.#closed = true;
+    await this.#ottWriter.close();
     this.#reader.close();
     this.#writer.close();
   }
 }
 
-/** Prepares the write statements once and returns the function that commits one batch. */
-function ottBatchWriter(db: DatabaseSync): (records: OttRecord[]) => void {
-  const insertTransmission = db.prepare(`
-    INSERT INTO ott_transmissions (station_id, action, received_at, file, bytes, user_name, remote_addr, parse_error)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  const upsertValue = db.prepare(`
-    INSERT INTO ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (station_id, channel_id, t) DO UPDATE SET
-      channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
-      raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,
-      file = excluded.file`);
-  const insertAlarm = db.prepare(`
-    INSERT INTO ott_alarms (station_id, channel_id, t, type, message, received_at, file)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const countStation = db.prepare(`
-    INSERT INTO ott_stations (station_id, transmissions, alarms, last_seen) VALUES (?, ?, ?, ?)
-    ON CONFLICT (station_id) DO UPDATE SET
-      transmissions = transmissions + excluded.transmissions,
-      alarms = alarms + excluded.alarms,
-      last_seen = max(last_seen, excluded.last_seen)`);
-
-  return (records) => {
-    const rows = ottBatchRows(records);
-    immediateTransaction(db, () => {
-      for (const t of rows.transmissions) {
-        insertTransmission.run(
-          t.stationId,
-          t.action,
-          t.receivedAt.getTime(),
-          t.file,
-          t.bytes,
-          t.user,
-          t.remoteAddr,
-          t.parseError,
-        );
-      }
-      for (const v of rows.values) {
-        upsertValue.run(
-          v.stationId,
-          v.channelId,
-          v.time.getTime(),
-          v.channelName,
-          v.unit,
-          v.value,
-          v.rawValue,
-          v.errorCode,
-          v.errorText,
-          v.file,
-        );
-      }
-      for (const a of rows.alarms) {
-        insertAlarm.run(
-          a.stationId,
-          a.channelId,
-          a.time?.getTime() ?? null,
-          a.type,
-          a.message,
-          a.receivedAt.getTime(),
-          a.file,
-        );
-      }
-      for (const s of rows.stations) {
-        countStation.run(s.stationId, s.transmissions, s.alarms, s.lastSeen.getTime());
-      }
-    });
-  };
+/** The connections and writer threads one store owns. */
+interface Connections {
+  writer: DatabaseSync;
+  reader: DatabaseSync;
+  meterWriter: MeterWriterThread;
+  ottWriter: OttWriterThread;
 }
 
 type Row = Record<string, SQLInputValue>;

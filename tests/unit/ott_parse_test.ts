@@ -94,6 +94,12 @@ Deno.test("malformed and wrong-shape bodies are refused with a reason", () => {
   }
 });
 
+Deno.test("a malformed body's error says where in the document it went wrong", () => {
+  const parsed = parseOttBody("senddata", '<StationDataList>\n  <StationData stationId="1">\n</StationDataList>');
+  assert.ok(!parsed.ok);
+  assert.match(parsed.error, /^malformed XML: 3:\d+: /);
+});
+
 Deno.test("entity-expansion and external-entity XML is refused without expanding anything", () => {
   const laughs = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>
 <StationDataList><StationData stationId="&lol2;"/></StationDataList>`;
@@ -109,6 +115,47 @@ Deno.test("entity-expansion and external-entity XML is refused without expanding
 Deno.test("impossible calendar dates are not rolled over", () => {
   assert.equal(parseLoggerTime("2024-02-30T10:00:00", "+00:00"), null);
   assert.equal(parseLoggerTime("2024-02-29T10:00:00", "Z")?.toISOString(), "2024-02-29T10:00:00.000Z");
+});
+
+Deno.test("logger times: fractions, offsets, leap years and malformed shapes", () => {
+  const iso = (t: string, zone: string) => parseLoggerTime(t, zone)?.toISOString() ?? null;
+  assert.equal(iso("2024-03-05T10:45:00", "+01:00"), "2024-03-05T09:45:00.000Z");
+  assert.equal(iso("2024-03-05T00:15:00", "+01:30"), "2024-03-04T22:45:00.000Z");
+  assert.equal(iso("2024-12-31T23:59:59", "-05:00"), "2025-01-01T04:59:59.000Z");
+  assert.equal(iso("2024-03-05T10:45:00.5", "Z"), "2024-03-05T10:45:00.500Z");
+  assert.equal(iso("2024-03-05T10:45:00.123456", "Z"), "2024-03-05T10:45:00.123Z");
+  assert.equal(iso("2024-03-05T10:45:00.999999", "Z"), "2024-03-05T10:45:00.999Z");
+  assert.equal(iso("2000-02-29T00:00:00", "Z"), "2000-02-29T00:00:00.000Z");
+  assert.equal(iso("1900-02-29T00:00:00", "Z"), null, "1900 was not a leap year");
+  assert.equal(iso("2023-02-29T00:00:00", "Z"), null);
+  assert.equal(iso("2024-04-31T00:00:00", "Z"), null);
+  assert.equal(iso("2024-01-31T00:00:00", "Z"), "2024-01-31T00:00:00.000Z");
+  const malformed = [
+    "",
+    "2024-03-05",
+    "2024-03-05 10:45:00",
+    "2024-03-05T10:45",
+    "2024-03-05T10:45:00.",
+    "2024-03-05T10:45:00.1234567",
+    "2024-03-05T10:45:00Z",
+    "2024-03-05T10:45:00+01:00",
+    "2024-3-05T10:45:00",
+    "2024-03-05T24:00:00",
+    "2024-03-05T10:60:00",
+    "2024-03-05T10:45:60",
+    "2024-13-05T10:45:00",
+    "2024-00-05T10:45:00",
+    "2024-03-00T10:45:00",
+    "1899-12-31T23:59:59",
+    "2024-03-05T1a:45:00",
+    "+024-03-05T10:45:00",
+    "2024-03-05T10:45:00.1a",
+    "２０２４-03-05T10:45:00",
+  ];
+  for (const t of malformed) assert.equal(iso(t, "Z"), null, t);
+  for (const zone of ["", "+1:00", "01:00", "+01:00:00", "UTC", "z"]) {
+    assert.equal(iso("2024-03-05T10:45:00", zone), null, zone);
+  }
 });
 
 Deno.test("query checks accept station ids of the safe shape only", () => {

@@ -1,0 +1,116 @@
+/**
+ * The SQLite OTT writer thread (started by ott_writer.ts): commits the rows of
+ * OTT batches on a connection of its own, so their INSERTs and the fsync of
+ * each COMMIT happen off the thread that serves the loggers. An answer is
+ * posted only after COMMIT returned, with `synchronous = FULL`: durable before
+ * the main thread sends any `<Response>`.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import type { OttBatchRows } from "../ott_batch.ts";
+import { DURABLE_COMMITS, openConnection } from "./connection.ts";
+import { immediateTransaction } from "./migrations.ts";
+import type { OttWriterRequest } from "./ott_writer.ts";
+import type { WriterAnswer } from "./writer_thread.ts";
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<OttWriterRequest>) => void) | null;
+  postMessage(message: WriterAnswer<Record<never, never>>): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+let db: DatabaseSync | undefined;
+let writeRows: ((rows: OttBatchRows) => void) | undefined;
+
+scope.onmessage = ({ data: request }) => {
+  try {
+    handle(request);
+    scope.postMessage({ ok: true });
+  } catch (error) {
+    scope.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
+  }
+};
+
+function handle(request: OttWriterRequest): void {
+  switch (request.kind) {
+    case "open":
+      db = openConnection(request.location);
+      db.exec(DURABLE_COMMITS);
+      writeRows = ottRowsWriter(db);
+      return;
+    case "write":
+      if (!writeRows) throw new Error("the OTT writer is not open");
+      return writeRows(request.rows);
+    case "close":
+      db?.close();
+      db = writeRows = undefined;
+      return;
+  }
+}
+
+/** Prepares the write statements once and returns the function that commits one batch's rows. */
+function ottRowsWriter(db: DatabaseSync): (rows: OttBatchRows) => void {
+  const insertTransmission = db.prepare(`
+    INSERT INTO ott_transmissions (station_id, action, received_at, file, bytes, user_name, remote_addr, parse_error)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const upsertValue = db.prepare(`
+    INSERT INTO ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (station_id, channel_id, t) DO UPDATE SET
+      channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
+      raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,
+      file = excluded.file`);
+  const insertAlarm = db.prepare(`
+    INSERT INTO ott_alarms (station_id, channel_id, t, type, message, received_at, file)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const countStation = db.prepare(`
+    INSERT INTO ott_stations (station_id, transmissions, alarms, last_seen) VALUES (?, ?, ?, ?)
+    ON CONFLICT (station_id) DO UPDATE SET
+      transmissions = transmissions + excluded.transmissions,
+      alarms = alarms + excluded.alarms,
+      last_seen = max(last_seen, excluded.last_seen)`);
+
+  return (rows) => {
+    immediateTransaction(db, () => {
+      for (const t of rows.transmissions) {
+        insertTransmission.run(
+          t.stationId,
+          t.action,
+          t.receivedAt.getTime(),
+          t.file,
+          t.bytes,
+          t.user,
+          t.remoteAddr,
+          t.parseError,
+        );
+      }
+      for (const v of rows.values) {
+        upsertValue.run(
+          v.stationId,
+          v.channelId,
+          v.time.getTime(),
+          v.channelName,
+          v.unit,
+          v.value,
+          v.rawValue,
+          v.errorCode,
+          v.errorText,
+          v.file,
+        );
+      }
+      for (const a of rows.alarms) {
+        insertAlarm.run(
+          a.stationId,
+          a.channelId,
+          a.time?.getTime() ?? null,
+          a.type,
+          a.message,
+          a.receivedAt.getTime(),
+          a.file,
+        );
+      }
+      for (const s of rows.stations) {
+        countStation.run(s.stationId, s.transmissions, s.alarms, s.lastSeen.getTime());
+      }
+    });
+  };
+}
