@@ -75,13 +75,16 @@ export function basicAuthGuard(options: BasicAuthGuardOptions): MiddlewareHandle
   };
 }
 
+// One decoder for every request: a fatal decoder keeps no state between whole (non-streaming) decodes.
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Decodes `Basic base64(user:password)` as UTF-8; undefined when the header is not that. */
 export function parseBasicAuthorization(header: string): BasicCredentials | undefined {
   const match = /^basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
   if (!match) return undefined;
   let decoded: string;
   try {
-    decoded = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(match[1]), (c) => c.charCodeAt(0)));
+    decoded = STRICT_UTF8.decode(Uint8Array.from(atob(match[1]), (c) => c.charCodeAt(0)));
   } catch {
     return undefined;
   }

@@ -123,22 +123,21 @@ export function cmxLiveRoutes(options: CmxLiveOptions): Hono {
     }
     const email = usernameEmail(username);
     try {
-      const devices = await store.userDevices(email);
+      const devices = await store.userDevices(email, days);
       if (devices === null) return reply(404, { error: MESSAGES.usernameNotFound, username, email });
       // Registered, but CMX has not reported any of the user's devices yet.
       if (!devices.some((device) => device.sighted)) return reply(404, { error: MESSAGES.noData, username, email });
-      const result = await Promise.all(devices.map(async (device) => {
+      const result = devices.map((device) => {
         const total = kmMiles(device.metres, 3);
-        const history = await store.deviceDays(device.mac, days);
         return {
           username,
           mac: device.mac,
           total_kilometres: total.km,
           total_miles: total.miles,
           place: device.place,
-          distance_day: history.map(({ day, metres }) => ({ date: usDate(day), ...kmMiles(metres, 3) })),
+          distance_day: device.days.map(({ day, metres }) => ({ date: usDate(day), ...kmMiles(metres, 3) })),
         };
-      }));
+      });
       return reply(200, result);
     } catch (error) {
       log.error("data of {email} unavailable: {error}", { email, error: String(error) });

@@ -7,13 +7,22 @@
  * moves them along with every commit of this process, and replaces them with
  * a fresh snapshot in the background when they are older than the resync
  * period (what other processes committed shows up then). No request waits
- * for a reload except the very first.
+ * for a reload except the very first. The top of the leader board is
+ * remembered the same way: until a commit moves a registered device or a
+ * resync replaces the standings, asking again reads no rows.
  */
 
 /** Every registered device's metres, farthest first, and the sum over all devices. */
 export interface StandingsSnapshot {
   ranking: Float64Array;
   totalMetres: number;
+}
+
+/** One row of the leader board: equal distances share a place. */
+export interface RankedLeader {
+  place: number;
+  username: string;
+  metres: number;
 }
 
 /** A device's distance on the ranking before and after a commit; null when not registered. */
@@ -40,6 +49,11 @@ export class CmxStandings {
   #first: Promise<void> | undefined;
   #loadedAt = -Infinity;
   #reloading = false;
+  /** Leader rows by limit, read while {@link CmxStandings.version} was {@link #leadersVersion}. */
+  #leaders = new Map<number, readonly RankedLeader[]>();
+  #leadersVersion = -1;
+  /** Moves on with every change a leader board could show. */
+  #version = 0;
 
   constructor(load: () => Promise<StandingsSnapshot>, resyncMs: number, now: () => number = Date.now) {
     this.#load = load;
@@ -71,6 +85,26 @@ export class CmxStandings {
     return placeIn(this.#ranking, metres);
   }
 
+  /**
+   * The leader board's top `limit` rows: remembered ones while nothing moved
+   * since they were read, otherwise `read(limit)`, remembered in turn.
+   */
+  async leaders(limit: number, read: (limit: number) => Promise<RankedLeader[]>): Promise<readonly RankedLeader[]> {
+    if (this.#leadersVersion === this.#version) {
+      const known = this.#leaders.get(limit);
+      if (known !== undefined) return known;
+    }
+    // The version before reading: a commit landing while the rows are read makes them stale at once.
+    const version = this.#version;
+    const rows = await read(limit);
+    if (this.#leadersVersion !== version) {
+      this.#leaders = new Map();
+      this.#leadersVersion = version;
+    }
+    if (version === this.#version) this.#leaders.set(limit, rows);
+    return rows;
+  }
+
   /** Metres walked by all devices, registered or not. */
   get totalMetres(): number {
     return this.#totalMetres;
@@ -85,6 +119,7 @@ export class CmxStandings {
       if (before === after) continue;
       if (before !== null) this.#leaving.push(before);
       if (after !== null) this.#joining.push(after);
+      this.#version++;
     }
     // Merged lazily on the next place(), but not left to grow without bound when nobody asks.
     if (this.#leaving.length + this.#joining.length > Math.max(1024, this.#ranking.length)) this.#merge();
@@ -100,6 +135,7 @@ export class CmxStandings {
       this.#leaving = [];
       this.#joining = [];
       this.#loadedAt = this.#now();
+      this.#version++;
     } finally {
       this.#reloading = false;
     }

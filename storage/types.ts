@@ -245,6 +245,8 @@ export interface CmxDeviceStanding {
   place: number;
   /** False until CMX reported the device at least once. */
   sighted: boolean;
+  /** Its most recent days with distance, oldest first: as many as {@link CmxStore.userDevices} was asked for. */
+  days: CmxDay[];
 }
 
 /** Metres walked on one day (`YYYY-MM-DD`, venue time). */
@@ -255,7 +257,8 @@ export interface CmxDay {
 
 /** The leader board: registered devices by distance, and the distance of every tracked device. */
 export interface CmxLeaderboard {
-  leaders: { place: number; username: string; metres: number }[];
+  /** Shared between requests until the standings move: read, never change. */
+  leaders: readonly { place: number; username: string; metres: number }[];
   totalMetres: number;
 }
 
@@ -290,8 +293,8 @@ export interface CmxStore {
   ): Promise<RegistrationOutcome>;
   /** Deletes a user and its device registrations (their distances stay); false when there is no such user. */
   deleteUser(email: string): Promise<boolean>;
-  /** The user's devices by MAC; null when there is no such user. */
-  userDevices(email: string): Promise<CmxDeviceStanding[] | null>;
+  /** The user's devices by MAC with their last `days` days (default none); null when there is no such user. */
+  userDevices(email: string, days?: number): Promise<CmxDeviceStanding[] | null>;
   /** The `days` most recent days with distance of a device, oldest first. */
   deviceDays(mac: string, days: number): Promise<CmxDay[]>;
   /** The `limit` registered devices that walked farthest, ties sharing a place. */

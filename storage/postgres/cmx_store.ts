@@ -84,7 +84,7 @@ export class PostgresCmxStore implements CmxStore {
     return deleted;
   }
 
-  async userDevices(email: string): Promise<CmxDeviceStanding[] | null> {
+  async userDevices(email: string, days = 0): Promise<CmxDeviceStanding[] | null> {
     // One query for both questions: no row → no such user; one row without a MAC → a user without devices.
     const [rows] = await Promise.all([
       this.#sql`
@@ -94,12 +94,15 @@ export class PostgresCmxStore implements CmxStore {
       this.#standings.ready(),
     ]);
     if (rows.length === 0) return null;
-    return rows.filter((row) => row.mac !== null).map((row) => ({
-      mac: row.mac,
-      metres: row.metres,
-      place: this.#standings.place(row.metres),
-      sighted: row.sighted,
-    }));
+    return await Promise.all(
+      rows.filter((row) => row.mac !== null).map(async (row) => ({
+        mac: row.mac,
+        metres: row.metres,
+        place: this.#standings.place(row.metres),
+        sighted: row.sighted,
+        days: days === 0 ? [] : await this.deviceDays(row.mac, days),
+      })),
+    );
   }
 
   async deviceDays(mac: string, days: number): Promise<CmxDay[]> {
@@ -109,17 +112,14 @@ export class PostgresCmxStore implements CmxStore {
   }
 
   async leaderboard(limit: number): Promise<CmxLeaderboard> {
-    const sql = this.#sql;
-    const [rows] = await Promise.all([
-      sql`
+    await this.#standings.ready();
+    const leaders = await this.#standings.leaders(limit, async (top) => {
+      const rows = await this.#sql`
         select u.nickname as username, s.metres from cmx_distance s join cmx_users u on u.email = s.owner
-        where s.owner is not null order by s.metres desc, s.mac limit ${limit}`,
-      this.#standings.ready(),
-    ]);
-    return {
-      leaders: rankLeaders(rows.map((row) => ({ username: row.username, metres: row.metres }))),
-      totalMetres: this.#standings.totalMetres,
-    };
+        where s.owner is not null order by s.metres desc, s.mac limit ${top}`;
+      return rankLeaders(rows.map((row) => ({ username: row.username, metres: row.metres })));
+    });
+    return { leaders, totalMetres: this.#standings.totalMetres };
   }
 
   async ownerName(mac: string): Promise<string | null> {

@@ -77,33 +77,36 @@ export class SqliteCmxStore implements CmxStore {
     });
   }
 
-  async userDevices(email: string): Promise<CmxDeviceStanding[] | null> {
-    if (this.#read.userExists.get(email) === undefined) return null;
+  async userDevices(email: string, days = 0): Promise<CmxDeviceStanding[] | null> {
+    // One statement for both questions: no row → no such user; one row without a MAC → a user without devices.
     const rows = this.#read.userDevices.all(email) as Row[];
+    if (rows.length === 0) return null;
     await this.#standings.ready();
-    return rows.map((row) => ({
+    return rows.filter((row) => row.mac !== null).map((row) => ({
       mac: row.mac as string,
       metres: row.metres as number,
       place: this.#standings.place(row.metres as number),
       sighted: row.sighted === 1,
+      days: days === 0 ? [] : this.#lastDays(row.mac as string, days),
     }));
   }
 
   deviceDays(mac: string, days: number): Promise<CmxDay[]> {
-    return Promise.try(() =>
-      (this.#read.deviceDays.all(mac, days) as Row[])
-        .map((row) => ({ day: row.day as string, metres: row.metres as number }))
-        .reverse()
-    );
+    return Promise.try(() => this.#lastDays(mac, days));
   }
 
   async leaderboard(limit: number): Promise<CmxLeaderboard> {
-    const rows = this.#read.leaders.all(limit) as Row[];
     await this.#standings.ready();
-    return {
-      leaders: rankLeaders(rows.map((row) => ({ username: row.username as string, metres: row.metres as number }))),
-      totalMetres: this.#standings.totalMetres,
-    };
+    const leaders = await this.#standings.leaders(limit, (top) =>
+      Promise.try(() =>
+        rankLeaders(
+          (this.#read.leaders.all(top) as Row[]).map((row) => ({
+            username: row.username as string,
+            metres: row.metres as number,
+          })),
+        )
+      ));
+    return { leaders, totalMetres: this.#standings.totalMetres };
   }
 
   ownerName(mac: string): Promise<string | null> {
@@ -142,6 +145,13 @@ export class SqliteCmxStore implements CmxStore {
     return this.#queue.close();
   }
 
+  /** A device's `days` most recent days, oldest first. */
+  #lastDays(mac: string, days: number): CmxDay[] {
+    return (this.#read.deviceDays.all(mac, days) as Row[])
+      .map((row) => ({ day: row.day as string, metres: row.metres as number }))
+      .reverse();
+  }
+
   #writeBatch(items: CmxQueued[]): void {
     const w = this.#write;
     const moved = immediateTransaction(this.#writer, () => {
@@ -173,11 +183,10 @@ export class SqliteCmxStore implements CmxStore {
 function prepareReads(db: DatabaseSync) {
   const single = (expression: string, from: string) => db.prepare(`SELECT ${expression} AS n FROM ${from}`);
   return {
-    userExists: db.prepare("SELECT 1 FROM cmx_users WHERE email = ?"),
     userDevices: db.prepare(`
       SELECT d.mac, coalesce(s.metres, 0) AS metres, s.floor_id IS NOT NULL AS sighted
-      FROM cmx_devices d LEFT JOIN cmx_distance s ON s.mac = d.mac
-      WHERE d.owner = ? ORDER BY d.mac`),
+      FROM cmx_users u LEFT JOIN cmx_devices d ON d.owner = u.email LEFT JOIN cmx_distance s ON s.mac = d.mac
+      WHERE u.email = ? ORDER BY d.mac`),
     // Registered devices' metres, farthest first (the partial index's order), for places.
     ranking: db.prepare("SELECT metres FROM cmx_distance WHERE owner IS NOT NULL ORDER BY metres DESC"),
     deviceDays: db.prepare("SELECT day, metres FROM cmx_distance_history WHERE mac = ? ORDER BY day DESC LIMIT ?"),

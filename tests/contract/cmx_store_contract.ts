@@ -70,6 +70,11 @@ export function cmxStoreContract(name: string, freshDatabase: () => Promise<Cont
     assert.deepEqual(days.map((d) => d.day), ["2024-06-10", "2024-06-11"]);
     assert.ok(close(days[0].metres, STEP_M) && close(days[1].metres, 3 * STEP_M));
     assert.deepEqual((await store.cmx.deviceDays("00:00:00:00:00:01", 1)).map((d) => d.day), ["2024-06-11"]);
+    assert.deepEqual(device.days, [], "no days unless asked for");
+    const [withDays] = (await store.cmx.userDevices("alice@cmxtrackyoursteps.com", 5))!;
+    assert.deepEqual(withDays.days, days, "the same days, read along with the device");
+    const [lastDay] = (await store.cmx.userDevices("alice@cmxtrackyoursteps.com", 1))!;
+    assert.deepEqual(lastDay.days.map((d) => d.day), ["2024-06-11"]);
     assert.equal(await store.cmx.userDevices("nobody@cmxtrackyoursteps.com"), null);
   });
 
@@ -158,7 +163,7 @@ export function cmxStoreContract(name: string, freshDatabase: () => Promise<Cont
     assert.ok(close(board.totalMetres, (3 + 2 + 2 + 7 + 1) * STEP_M));
     assert.deepEqual((await store.cmx.leaderboard(1)).leaders.map((l) => l.username), ["ann"]);
     const [eve] = (await store.cmx.userDevices("eve@cmxtrackyoursteps.com"))!;
-    assert.deepEqual(eve, { mac: "00:00:00:00:00:15", metres: 0, place: 5, sighted: false });
+    assert.deepEqual(eve, { mac: "00:00:00:00:00:15", metres: 0, place: 5, sighted: false, days: [] });
     const [cat] = (await store.cmx.userDevices("cat@cmxtrackyoursteps.com"))!;
     assert.equal(cat.place, 2);
   });

@@ -89,3 +89,43 @@ Deno.test("batchStandings: all added metres count, only registered devices that 
   }];
   assert.deepEqual(batchStandings(rows, devices), { addedMetres: 7.5, changes: [{ before: 10, after: 12.5 }] });
 });
+
+Deno.test("CmxStandings.leaders: read once per limit until a registered device moves or the standings reload", async () => {
+  const { subject, clock, loads } = standings(snapshot([10], 10));
+  await subject.ready();
+  const reads: number[] = [];
+  const read = (limit: number) => {
+    reads.push(limit);
+    return Promise.resolve([{ place: 1, username: `read ${reads.length}`, metres: 10 }]);
+  };
+  assert.equal((await subject.leaders(5, read))[0].username, "read 1");
+  assert.equal((await subject.leaders(5, read))[0].username, "read 1", "nothing moved: remembered");
+  await subject.leaders(3, read);
+  assert.deepEqual(reads, [5, 3], "each limit is read once");
+  subject.apply(7, [{ before: 10, after: 10 }]);
+  await subject.leaders(5, read);
+  assert.deepEqual(reads, [5, 3], "metres of unregistered devices do not move the board");
+  subject.apply(0, [{ before: 10, after: 17 }]);
+  assert.equal((await subject.leaders(5, read))[0].username, "read 3", "a registered device moved");
+  clock.now = 1000;
+  await subject.ready();
+  loads[0](snapshot([20], 20));
+  await Promise.resolve();
+  assert.equal((await subject.leaders(5, read))[0].username, "read 4", "a reload may bring other processes' walks");
+});
+
+Deno.test("CmxStandings.leaders: rows read while a commit lands are not remembered", async () => {
+  const { subject } = standings(snapshot([10], 10));
+  await subject.ready();
+  let reads = 0;
+  const read = async () => {
+    reads++;
+    if (reads === 1) subject.apply(0, [{ before: null, after: 30 }]);
+    return await Promise.resolve([]);
+  };
+  await subject.leaders(5, read);
+  await subject.leaders(5, read);
+  assert.equal(reads, 2);
+  await subject.leaders(5, read);
+  assert.equal(reads, 2);
+});
