@@ -16,6 +16,7 @@
 import { getLogger } from "@logtape/logtape";
 import net from "node:net";
 import type { HttpsLimits } from "../config.ts";
+import { bindServer } from "../tcp/bind.ts";
 import { clientIp, PerIpConnections, settled } from "../tcp/client_limits.ts";
 import type { BridgedClients } from "./bridged_clients.ts";
 import { PassThrough } from "./pass_through.ts";
@@ -78,18 +79,12 @@ class Front implements HttpsFront {
 
   async listen(): Promise<void> {
     const { hostname, port } = this.#options;
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen({ host: hostname, port }, () => {
-        this.#server.off("error", reject);
-        resolve();
-      });
-    }).catch((error) => {
-      throw new Error(`cannot listen on ${hostname}:${port}: ${message(error)}`);
-    });
-    this.port = (this.#server.address() as net.AddressInfo).port;
-    // Accept errors (e.g. out of file descriptors) come here; the server keeps listening.
-    this.#server.on("error", (error) => log.warn("https: accept failed: {error}", { error: String(error) }));
+    this.port = await bindServer(
+      this.#server,
+      hostname,
+      port,
+      (error) => log.warn("https: accept failed: {error}", { error: String(error) }),
+    );
   }
 
   retarget(innerPort: number): void {
@@ -153,8 +148,4 @@ class Front implements HttpsFront {
     this.#released = waiting.filter(({ innerPort }) => inUse.has(innerPort));
     for (const { innerPort, resolve } of waiting) if (!inUse.has(innerPort)) resolve();
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

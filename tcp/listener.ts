@@ -16,6 +16,7 @@ import { getLogger } from "@logtape/logtape";
 import net from "node:net";
 import type tls from "node:tls";
 import type { TcpLimits } from "../config.ts";
+import { bindServer } from "./bind.ts";
 import { clientIp, PerIpConnections, settled } from "./client_limits.ts";
 import { type DeviceConnection, DeviceSocket } from "./connection.ts";
 import { readProxyHeader, secureContext, tlsHandshake } from "./handshake.ts";
@@ -93,18 +94,12 @@ class Listener implements DeviceListener {
 
   async listen(): Promise<void> {
     const { hostname, port, name } = this.#options;
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen({ host: hostname, port }, () => {
-        this.#server.off("error", reject);
-        resolve();
-      });
-    }).catch((error) => {
-      throw new Error(`cannot listen on ${hostname}:${port}: ${message(error)}`);
-    });
-    this.port = (this.#server.address() as net.AddressInfo).port;
-    // Accept errors (e.g. out of file descriptors) come here; the server keeps listening.
-    this.#server.on("error", (error) => log.warn("{name}: accept failed: {error}", { name, error: String(error) }));
+    this.port = await bindServer(
+      this.#server,
+      hostname,
+      port,
+      (error) => log.warn("{name}: accept failed: {error}", { name, error: String(error) }),
+    );
   }
 
   reloadCertificate(certificate: { cert: string; key: string }): Promise<void> {

@@ -22,12 +22,7 @@ export class MeterWriterThread {
   /** Starts the thread and opens its connection to the (already migrated) database at `location`. */
   static async start(location: string): Promise<MeterWriterThread> {
     const writer = new MeterWriterThread();
-    try {
-      await writer.#thread.request({ kind: "open", location });
-    } catch (error) {
-      await writer.close();
-      throw error;
-    }
+    await writer.#thread.open(location);
     return writer;
   }
 
@@ -40,6 +35,6 @@ export class MeterWriterThread {
 
   /** Closes the connection and ends the thread; call after the queue is closed. Safe to call more than once. */
   close(): Promise<void> {
-    return this.#thread.close({ kind: "close" });
+    return this.#thread.close();
   }
 }

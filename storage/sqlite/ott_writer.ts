@@ -28,12 +28,7 @@ export class OttWriterThread {
   /** Starts the thread and opens its connection to the (already migrated) database at `location`. */
   static async start(location: string): Promise<OttWriterThread> {
     const writer = new OttWriterThread();
-    try {
-      await writer.#thread.request({ kind: "open", location });
-    } catch (error) {
-      await writer.close();
-      throw error;
-    }
+    await writer.#thread.open(location);
     return writer;
   }
 
@@ -44,6 +39,6 @@ export class OttWriterThread {
 
   /** Closes the connection and ends the thread; call after the queue is closed. Safe to call more than once. */
   close(): Promise<void> {
-    return this.#thread.close({ kind: "close" });
+    return this.#thread.close();
   }
 }

@@ -5,6 +5,9 @@
  * off the thread that serves the sockets.
  */
 
+/** The requests every writer thread understands besides its writes: open its connection, close it. */
+export type LifecycleRequest = { kind: "open"; location: string } | { kind: "close" };
+
 /** What a writer thread posts back for each request. */
 export type WriterAnswer<T> = ({ ok: true } & T) | { ok: false; error: string };
 
@@ -39,8 +42,18 @@ export class WriterThread<Request, Answer extends object = Record<never, never>>
     this.#worker.onmessageerror = () => this.#fail(new Error(`${name} sent an unreadable message`));
   }
 
+  /** Opens the thread's connection to the (already migrated) database at `location`; on failure ends the thread. */
+  async open(location: string): Promise<void> {
+    try {
+      await this.request({ kind: "open", location });
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
   /** Sends `request` (moving `transfer`) and resolves with the thread's answer, or rejects with its error. */
-  request(request: Request, transfer: Transferable[] = []): Promise<{ ok: true } & Answer> {
+  request(request: Request | LifecycleRequest, transfer: Transferable[] = []): Promise<{ ok: true } & Answer> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new Error(`the ${this.#name} is closed`));
     const { promise, resolve, reject } = Promise.withResolvers<{ ok: true } & Answer>();
@@ -49,9 +62,9 @@ export class WriterThread<Request, Answer extends object = Record<never, never>>
     return promise;
   }
 
-  /** Sends `closeRequest` (the thread closes its connection), then ends the thread. Safe to call more than once. */
-  close(closeRequest: Request): Promise<void> {
-    this.#closed ??= this.request(closeRequest).then(
+  /** Asks the thread to close its connection, then ends the thread. Safe to call more than once. */
+  close(): Promise<void> {
+    this.#closed ??= this.request({ kind: "close" }).then(
       () => this.#worker.terminate(),
       () => this.#worker.terminate(),
     );
