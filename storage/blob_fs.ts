@@ -11,8 +11,6 @@
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { DirectorySyncer, syncDir } from "./directory_sync.ts";
 
-export { syncDir };
-
 /** Thrown when a relative path would leave the store's root. */
 export class UnsafePathError extends Error {
   override name = "UnsafePathError";

@@ -6,7 +6,7 @@
 import { getLogger } from "@logtape/logtape";
 import { join } from "node:path";
 import { maintenanceJson, type MaintenanceWindow, parseMaintenanceJson } from "../domain/maintenance.ts";
-import { syncDir } from "./blob_fs.ts";
+import { syncDir } from "./directory_sync.ts";
 import { replaceFile } from "./replace_file.ts";
 
 const log = getLogger(["fieldgate", "maintenance"]);

@@ -1,6 +1,6 @@
 /** Replacing a small whole file (users, maintenance window) atomically and durably. */
 import { basename, dirname, join } from "node:path";
-import { syncDir } from "./blob_fs.ts";
+import { syncDir } from "./directory_sync.ts";
 
 /**
  * Replaces `path` with `text` so readers see the old or the new file, never a

@@ -22,7 +22,8 @@ import { dirname } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import type * as OpenPgp from "openpgp";
 import { loadOpenpgp, parsePublicKey } from "../domain/project_key.ts";
-import { pathExists, syncDir } from "./blob_fs.ts";
+import { pathExists } from "./blob_fs.ts";
+import { syncDir } from "./directory_sync.ts";
 import { SEALED_SUFFIX, type TusFileStore } from "./tus_files.ts";
 import type { DropoffStore, TusUpload } from "./types.ts";
 

@@ -7,7 +7,8 @@ import { createHash, type Hash } from "node:crypto";
 import { dirname } from "node:path";
 import { isProjectId } from "../domain/dropoff.ts";
 import { isUploadId, type TusChecksumAlgorithm } from "../domain/tus.ts";
-import { FileBlobStore, pathExists, syncDir, UnsafePathError } from "./blob_fs.ts";
+import { FileBlobStore, pathExists, UnsafePathError } from "./blob_fs.ts";
+import { syncDir } from "./directory_sync.ts";
 
 /** How a streamed append ended. */
 export interface AppendOutcome {
