@@ -86,6 +86,3 @@ export type WriterRequest =
   | { kind: "open"; location: string }
   | { kind: "write"; columns: MeterColumns }
   | { kind: "close" };
-
-/** The writer thread's answer to each request: `outcomes` for a committed write, `error` if it failed. */
-export type WriterResponse = { ok: true; outcomes?: Float64Array } | { ok: false; error: string };

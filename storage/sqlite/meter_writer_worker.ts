@@ -7,48 +7,19 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { KnownPubs, type MeterAppend, planMeterBatch, pubsToCheck, settleMeterBatch } from "../meter_batch.ts";
-import { DURABLE_COMMITS, openConnection } from "./connection.ts";
-import { fromColumns, toOutcomes, type WriterRequest, type WriterResponse } from "./meter_columns.ts";
+import { fromColumns, toOutcomes, type WriterRequest } from "./meter_columns.ts";
 import { immediateTransaction } from "./migrations.ts";
+import { serveWriterRequests } from "./writer_worker.ts";
 
-interface WorkerScope {
-  onmessage: ((event: MessageEvent<WriterRequest>) => void) | null;
-  postMessage(message: WriterResponse, transfer?: Transferable[]): void;
-}
-
-const scope = globalThis as unknown as WorkerScope;
-let db: DatabaseSync | undefined;
-let writeBatch: ((items: MeterAppend[]) => void) | undefined;
-
-scope.onmessage = ({ data: request }) => {
-  let response: WriterResponse;
-  try {
-    response = handle(request);
-  } catch (error) {
-    response = { ok: false, error: error instanceof Error ? error.message : String(error) };
-  }
-  scope.postMessage(response, response.ok && response.outcomes ? [response.outcomes.buffer as ArrayBuffer] : []);
-};
-
-function handle(request: WriterRequest): WriterResponse {
-  switch (request.kind) {
-    case "open":
-      db = openConnection(request.location);
-      db.exec(DURABLE_COMMITS);
-      writeBatch = meterBatchWriter(db, new KnownPubs());
-      return { ok: true };
-    case "write": {
-      if (!writeBatch) throw new Error("the meter writer is not open");
-      const items = fromColumns(request.columns);
-      writeBatch(items);
-      return { ok: true, outcomes: toOutcomes(items) };
-    }
-    case "close":
-      db?.close();
-      db = writeBatch = undefined;
-      return { ok: true };
-  }
-}
+serveWriterRequests("meter writer", (db) => {
+  const writeBatch = meterBatchWriter(db, new KnownPubs());
+  return (request: Extract<WriterRequest, { kind: "write" }>) => {
+    const items = fromColumns(request.columns);
+    writeBatch(items);
+    const outcomes = toOutcomes(items);
+    return { answer: { outcomes }, transfer: [outcomes.buffer as ArrayBuffer] };
+  };
+});
 
 /** Prepares the write statements once and returns the function that commits one batch. */
 function meterBatchWriter(db: DatabaseSync, known: KnownPubs): (items: MeterAppend[]) => void {

@@ -7,45 +7,17 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { OttBatchRows } from "../ott_batch.ts";
-import { DURABLE_COMMITS, openConnection } from "./connection.ts";
 import { immediateTransaction } from "./migrations.ts";
 import type { OttWriterRequest } from "./ott_writer.ts";
-import type { WriterAnswer } from "./writer_thread.ts";
+import { serveWriterRequests } from "./writer_worker.ts";
 
-interface WorkerScope {
-  onmessage: ((event: MessageEvent<OttWriterRequest>) => void) | null;
-  postMessage(message: WriterAnswer<Record<never, never>>): void;
-}
-
-const scope = globalThis as unknown as WorkerScope;
-let db: DatabaseSync | undefined;
-let writeRows: ((rows: OttBatchRows) => void) | undefined;
-
-scope.onmessage = ({ data: request }) => {
-  try {
-    handle(request);
-    scope.postMessage({ ok: true });
-  } catch (error) {
-    scope.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
-  }
-};
-
-function handle(request: OttWriterRequest): void {
-  switch (request.kind) {
-    case "open":
-      db = openConnection(request.location);
-      db.exec(DURABLE_COMMITS);
-      writeRows = ottRowsWriter(db);
-      return;
-    case "write":
-      if (!writeRows) throw new Error("the OTT writer is not open");
-      return writeRows(request.rows);
-    case "close":
-      db?.close();
-      db = writeRows = undefined;
-      return;
-  }
-}
+serveWriterRequests("OTT writer", (db) => {
+  const writeRows = ottRowsWriter(db);
+  return (request: Extract<OttWriterRequest, { kind: "write" }>) => {
+    writeRows(request.rows);
+    return { answer: {} };
+  };
+});
 
 /** Prepares the write statements once and returns the function that commits one batch's rows. */
 function ottRowsWriter(db: DatabaseSync): (rows: OttBatchRows) => void {
