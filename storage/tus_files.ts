@@ -9,6 +9,7 @@ import { isProjectId } from "../domain/dropoff.ts";
 import { isUploadId, type TusChecksumAlgorithm } from "../domain/tus.ts";
 import { FileBlobStore, pathExists, UnsafePathError } from "./blob_fs.ts";
 import { syncDir } from "./directory_sync.ts";
+import { BodyReader, IdleWatchdog, WriteBuffer } from "./tus_body.ts";
 
 /** How a streamed append ended. */
 export interface AppendOutcome {
@@ -75,30 +76,29 @@ export class TusFileStore {
     try {
       await file.truncate(offset);
       await file.seek(offset, Deno.SeekMode.Start);
-      const reader = body?.getReader();
+      const reader = body ? new BodyReader(body) : null;
       const pending = new WriteBuffer(file, [checksum, options.wholeFile].filter((hash) => hash !== null));
       const watchdog = reader ? new IdleWatchdog(options.idleTimeoutMs) : null;
       try {
         while (reader && watchdog) {
-          let next: ReadableStreamReadResult<Uint8Array>;
+          let bytes: Uint8Array | null;
           try {
-            next = await watchdog.read(reader);
+            bytes = await watchdog.watch(reader.read());
           } catch {
             // The client went away or stalled mid-body: keep what reached us; the caller records it.
             ended = "interrupted";
-            await reader.cancel().catch(() => {});
+            await reader.cancel();
             break;
           }
-          if (next.done) break;
-          const chunk = next.value;
-          if (written + chunk.length > options.limit) {
+          if (bytes === null) break;
+          if (written + bytes.length > options.limit) {
             ended = "too-large";
             break;
           }
           // A write error (disk full) is ours, not the client's: it propagates, nothing is recorded, and the
           // next PATCH cuts the file back to the recorded offset.
-          await pending.add(chunk);
-          written += chunk.length;
+          await pending.add(bytes);
+          written += bytes.length;
         }
       } finally {
         watchdog?.stop();
@@ -230,84 +230,4 @@ async function removeIfPresent(path: string): Promise<void> {
   await Deno.remove(path).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
-}
-
-/** Bytes a PATCH gathers before one write: request chunks are 16–64 KiB, and each write costs a syscall. */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
-
-/**
- * Gathers small body chunks into large writes, and feeds `hashes` the same
- * large pieces (one native call per MiB rather than per chunk); `flush()`
- * writes the rest.
- */
-class WriteBuffer {
-  readonly #file: Deno.FsFile;
-  readonly #hashes: Hash[];
-  readonly #buffer = new Uint8Array(WRITE_BUFFER_BYTES);
-  #filled = 0;
-
-  constructor(file: Deno.FsFile, hashes: Hash[]) {
-    this.#file = file;
-    this.#hashes = hashes;
-  }
-
-  async add(chunk: Uint8Array): Promise<void> {
-    if (this.#filled + chunk.length > this.#buffer.length) await this.flush();
-    if (chunk.length >= this.#buffer.length) return await this.#write(chunk);
-    this.#buffer.set(chunk, this.#filled);
-    this.#filled += chunk.length;
-  }
-
-  async flush(): Promise<void> {
-    await this.#write(this.#buffer.subarray(0, this.#filled));
-    this.#filled = 0;
-  }
-
-  async #write(bytes: Uint8Array): Promise<void> {
-    for (const hash of this.#hashes) hash.update(bytes);
-    for (let done = 0; done < bytes.length;) done += await this.#file.write(bytes.subarray(done));
-  }
-}
-
-/**
- * Reads a body chunk by chunk and rejects the pending read once it has waited
- * `timeoutMs` for a chunk: a client that stalls (or whose abort never reaches
- * us, as seen with HTTP/2) must not hold the upload's lock for ever. One timer
- * per body, re-armed only when it fires, rather than one per chunk: a 1 GiB
- * body arrives in some 65,000 chunks. (Racing each read against one
- * long-lived "stalled" promise would leak: every race leaves a reaction on
- * it that keeps that read's chunk alive.)
- */
-class IdleWatchdog {
-  readonly #timeoutMs: number;
-  /** Rejects the read in progress; null between reads. */
-  #rejectRead: ((error: Error) => void) | null = null;
-  #waitingSince = 0;
-  #timer: ReturnType<typeof setTimeout>;
-
-  constructor(timeoutMs: number) {
-    this.#timeoutMs = timeoutMs;
-    this.#timer = setTimeout(() => this.#check(), timeoutMs);
-  }
-
-  /** The next chunk, or a rejection once this read has waited for the timeout. */
-  read(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array>> {
-    // Silence counts only while we wait: time spent writing the previous chunk is ours, not the client's.
-    this.#waitingSince = performance.now();
-    return new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
-      this.#rejectRead = reject;
-      reader.read().then(resolve, reject);
-    }).finally(() => this.#rejectRead = null);
-  }
-
-  /** Ends the watch once the body is done with. */
-  stop(): void {
-    clearTimeout(this.#timer);
-  }
-
-  #check(): void {
-    const silentMs = this.#rejectRead === null ? 0 : performance.now() - this.#waitingSince;
-    if (silentMs >= this.#timeoutMs) return this.#rejectRead!(new Error(`no body bytes for ${this.#timeoutMs} ms`));
-    this.#timer = setTimeout(() => this.#check(), this.#timeoutMs - silentMs);
-  }
 }
