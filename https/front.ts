@@ -9,14 +9,12 @@
  * unchanged to the app's Deno.serve, which ends TLS itself (rustls, HTTP/2)
  * on a private loopback port.
  *
- * Not node:tls termination here: Deno's node:tls socket ignores pause(), so
- * an upload faster than the app reads piles up in memory (a 100 MiB PATCH
- * grew the process by over 200 MiB). Plain node:net sockets do hold back.
+ * Not TLS termination here: Deno's node:tls socket ignores pause(), so an
+ * upload faster than the app reads piles up in memory (a 100 MiB PATCH grew
+ * the process by over 200 MiB). Plain sockets hold back (https/pass_through.ts).
  */
 import { getLogger } from "@logtape/logtape";
-import net from "node:net";
 import type { HttpsLimits } from "../config.ts";
-import { bindServer } from "../tcp/bind.ts";
 import { clientIp, PerIpConnections, settled } from "../tcp/client_limits.ts";
 import type { BridgedClients } from "./bridged_clients.ts";
 import { PassThrough } from "./pass_through.ts";
@@ -51,18 +49,19 @@ export interface HttpsFront {
 }
 
 const FORCED_CLOSE_WAIT_MS = 1000;
+/** After a failed accept (e.g. out of file descriptors), so the loop does not spin. */
+const ACCEPT_RETRY_MS = 100;
 const log = getLogger(["fieldgate", "https"]);
 
-/** Binds the public HTTPS port; rejects if it cannot (port taken). */
-export async function startHttpsFront(options: HttpsFrontOptions): Promise<HttpsFront> {
-  const front = new Front(options);
-  await front.listen();
-  return front;
+/** Binds the public HTTPS port; throws if it cannot (port taken). */
+export function startHttpsFront(options: HttpsFrontOptions): HttpsFront {
+  return new Front(options);
 }
 
 class Front implements HttpsFront {
-  port = 0;
-  readonly #server = net.createServer({ allowHalfOpen: true });
+  readonly port: number;
+  readonly #listener: Deno.TcpListener;
+  readonly #accepting: Promise<void>;
   readonly #options: HttpsFrontOptions;
   readonly #perIp: PerIpConnections;
   readonly #sessions = new Map<PassThrough, Promise<void>>();
@@ -74,17 +73,14 @@ class Front implements HttpsFront {
     this.#options = options;
     this.#innerPort = options.innerPort;
     this.#perIp = new PerIpConnections(options.limits.maxConnectionsPerIp);
-    this.#server.on("connection", (tcp: net.Socket) => this.#accept(tcp));
-  }
-
-  async listen(): Promise<void> {
-    const { hostname, port } = this.#options;
-    this.port = await bindServer(
-      this.#server,
-      hostname,
-      port,
-      (error) => log.warn("https: accept failed: {error}", { error: String(error) }),
-    );
+    const { hostname, port } = options;
+    try {
+      this.#listener = Deno.listen({ hostname, port });
+    } catch (error) {
+      throw new Error(`cannot listen on ${hostname}:${port}: ${(error as Error).message}`);
+    }
+    this.port = this.#listener.addr.port;
+    this.#accepting = this.#acceptLoop();
   }
 
   retarget(innerPort: number): void {
@@ -104,19 +100,31 @@ class Front implements HttpsFront {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#listener.close();
     for (const connection of this.#sessions.keys()) connection.drain();
     if (!await settled([...this.#sessions.values()], graceMs)) {
       for (const connection of this.#sessions.keys()) connection.abort("server shutting down (grace period over)");
       await settled([...this.#sessions.values()], FORCED_CLOSE_WAIT_MS);
     }
-    await settled([closed], FORCED_CLOSE_WAIT_MS);
+    await this.#accepting;
   }
 
-  #accept(tcp: net.Socket): void {
-    const peer = clientIp(tcp.remoteAddress);
+  async #acceptLoop(): Promise<void> {
+    while (this.#closing === undefined) {
+      try {
+        this.#accept(await this.#listener.accept());
+      } catch (error) {
+        if (this.#closing !== undefined) return;
+        log.warn("https: accept failed: {error}", { error: String(error) });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+      }
+    }
+  }
+
+  #accept(tcp: Deno.TcpConn): void {
+    const peer = clientIp(tcp.remoteAddr.hostname);
     const refuse = (reason: string) => {
-      tcp.destroy();
+      tcp.close();
       log.warn("https {remote}: refused: {reason}", { remote: peer, reason });
     };
     // Over a limit: close before anything else.

@@ -40,7 +40,7 @@ async function listenGuarded(
   const inners = new Set([startInner(tls)]);
   let current = [...inners][0];
   try {
-    const front = await startHttpsFront({
+    const front = startHttpsFront({
       hostname: settings.hostname,
       port: settings.port,
       limits: settings,

@@ -2,9 +2,12 @@
  * One connection of the guarded HTTPS front (https/front.ts) from accept to
  * close: the client's bytes passed to the inner HTTPS server and back, with
  * backpressure both ways, under the handshake, header and idle deadlines.
+ *
+ * Deno's own sockets, one read/write loop per direction: each read waits
+ * until the previous chunk is written, which is the backpressure, and the
+ * buffer is reused. node:net's streams (a compat layer in Deno) cost more
+ * per chunk.
  */
-import type net from "node:net";
-import { connect } from "node:net";
 import type { HttpsLimits } from "../config.ts";
 import type { BridgedClients } from "./bridged_clients.ts";
 import { TlsRecordWatch } from "./tls_records.ts";
@@ -12,37 +15,42 @@ import { TlsRecordWatch } from "./tls_records.ts";
 // End reasons that are no news: not logged.
 const CLOSED = "closed";
 const SHUTTING_DOWN = "server shutting down";
+/** Above the largest TLS record (16 KiB + overhead), so one read usually carries several. */
+const BUFFER_BYTES = 64 * 1024;
 
 /** One client connection; {@link run} drives it, the front may {@link drain} or {@link abort} it. */
 export class PassThrough {
   readonly startedAt = performance.now();
   readonly innerPort: number;
-  readonly #tcp: net.Socket;
+  readonly #tcp: Deno.TcpConn;
   readonly #peer: string;
   readonly #limits: HttpsLimits;
   readonly #clients: BridgedClients;
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
-  #inner?: net.Socket;
+  #inner?: Deno.TcpConn;
   #bridgePort?: number;
   #endReason?: string;
   #lastActivity = Date.now();
 
-  constructor(tcp: net.Socket, peer: string, innerPort: number, limits: HttpsLimits, clients: BridgedClients) {
+  constructor(tcp: Deno.TcpConn, peer: string, innerPort: number, limits: HttpsLimits, clients: BridgedClients) {
     this.#tcp = tcp;
     this.#peer = peer;
     this.innerPort = innerPort;
     this.#limits = limits;
     this.#clients = clients;
-    // Errors end the connection through "close"; without a listener they would crash the process.
-    tcp.on("error", () => {});
     tcp.setNoDelay(true);
   }
 
-  /** Closes both sockets now; the first reason is the one logged. */
+  /** Closes both sockets now (pending reads and writes fail); the first reason is the one logged. */
   abort(reason: string): void {
     this.#endReason ??= reason;
-    this.#inner?.destroy();
-    this.#tcp.destroy();
+    for (const conn of [this.#inner, this.#tcp]) {
+      try {
+        conn?.close();
+      } catch {
+        // already closed
+      }
+    }
   }
 
   /**
@@ -54,7 +62,7 @@ export class PassThrough {
     if (this.#bridgePort === undefined) return this.abort(SHUTTING_DOWN);
     this.#clients.idle(this.#bridgePort).then(() => {
       this.#endReason ??= SHUTTING_DOWN;
-      this.#inner?.end();
+      this.#inner?.closeWrite().catch(() => {});
     });
   }
 
@@ -68,40 +76,31 @@ export class PassThrough {
     const handshake = new TlsRecordWatch();
     const handshakeTimer = this.#after(limits.handshakeTimeoutSeconds, () => this.abort("TLS handshake timeout"));
     const headerTimer = this.#after(limits.headerTimeoutSeconds, () => this.abort("request headers timeout"));
-    const tcp = this.#tcp;
+    const fromClient = new Uint8Array(BUFFER_BYTES);
     try {
       // The inner connection waits for the client's first bytes: a silent client costs one socket, not three.
-      const first = await firstChunk(tcp);
-      const inner = this.#inner = connect({ host: "127.0.0.1", port: this.innerPort, allowHalfOpen: true });
-      inner.on("error", () => {});
+      const firstBytes = await this.#tcp.read(fromClient);
+      if (firstBytes === null) throw new Error("closed by the client before the TLS handshake");
+      const inner = this.#inner = await Deno.connect({ hostname: "127.0.0.1", port: this.innerPort }).catch((error) => {
+        throw new Error(`inner server unreachable: ${message(error)}`);
+      });
+      if (this.#endReason !== undefined) return this.#outcome(); // aborted while it connected
       inner.setNoDelay(true);
-      // Watched from the start: a client leaving while the inner connection opens closes that too.
-      const over = bothClosed(tcp, inner);
-      await connected(inner);
-      this.#bridgePort = inner.localPort!;
+      this.#bridgePort = inner.localAddr.port;
       clients.add(
         this.#bridgePort,
-        { transport: "tcp", hostname: this.#peer, port: tcp.remotePort ?? 0 },
+        { transport: "tcp", hostname: this.#peer, port: this.#tcp.remoteAddr.port },
         () => clearTimeout(headerTimer),
       );
-      const fromClient = (chunk: Uint8Array) => {
-        this.#lastActivity = Date.now();
+      const watch = (chunk: Uint8Array) => {
         if (!handshake.applicationData && handshake.push(chunk)) clearTimeout(handshakeTimer);
-        if (!inner.write(chunk)) tcp.pause();
       };
-      fromClient(first);
-      tcp.on("data", fromClient);
-      inner.on("drain", () => tcp.resume());
-      inner.on("data", (chunk: Uint8Array) => {
-        this.#lastActivity = Date.now();
-        if (!tcp.write(chunk)) inner.pause();
-      });
-      tcp.on("drain", () => inner.resume());
-      tcp.on("end", () => inner.end());
-      inner.on("end", () => tcp.end());
-      tcp.resume();
       this.#armIdleTimer(limits.idleTimeoutSeconds * 1000);
-      await over;
+      await Promise.all([
+        this.#relay(this.#tcp, inner, fromClient, firstBytes, watch),
+        // Once the inner server closed, the answer has gone out: the client need not be waited for.
+        this.#relay(inner, this.#tcp, new Uint8Array(BUFFER_BYTES), 0, () => {}).then(() => this.abort(CLOSED)),
+      ]);
     } catch (error) {
       this.abort(message(error));
     } finally {
@@ -109,6 +108,43 @@ export class PassThrough {
       this.abort(CLOSED);
       if (this.#bridgePort !== undefined) clients.remove(this.#bridgePort);
     }
+    return this.#outcome();
+  }
+
+  /**
+   * Copies `from` to `to` until `from` ends, then half-closes `to`; `pending`
+   * bytes already read into `buffer` go first. A failure on either side (a
+   * reset, or the other loop's abort) ends the whole connection, except
+   * writes refused after {@link drain} half-closed the inner side: the
+   * client's late bytes have nowhere to go, the answer still does.
+   */
+  async #relay(
+    from: Deno.TcpConn,
+    to: Deno.TcpConn,
+    buffer: Uint8Array,
+    pending: number,
+    onChunk: (chunk: Uint8Array) => void,
+  ): Promise<void> {
+    let size = pending;
+    try {
+      while (true) {
+        if (size > 0) {
+          const chunk = buffer.subarray(0, size);
+          onChunk(chunk);
+          this.#lastActivity = Date.now();
+          for (let written = 0; written < size;) written += await to.write(chunk.subarray(written));
+        }
+        const read = await from.read(buffer);
+        if (read === null) break;
+        size = read;
+      }
+      await to.closeWrite();
+    } catch {
+      if (this.#endReason !== SHUTTING_DOWN) this.abort(CLOSED);
+    }
+  }
+
+  #outcome(): string | undefined {
     return this.#endReason === CLOSED || this.#endReason === SHUTTING_DOWN ? undefined : this.#endReason;
   }
 
@@ -127,48 +163,6 @@ export class PassThrough {
       this.#armIdleTimer(idleMs - quiet);
     }, ms));
   }
-}
-
-/** The first chunk the client sends; the socket is left paused after it. Rejects if the client leaves first. */
-function firstChunk(tcp: net.Socket): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const gone = () => reject(new Error("closed by the client before the TLS handshake"));
-    tcp.once("close", gone);
-    tcp.once("end", gone);
-    tcp.once("data", (chunk: Uint8Array) => {
-      tcp.pause();
-      tcp.off("close", gone);
-      tcp.off("end", gone);
-      resolve(chunk);
-    });
-  });
-}
-
-/** Resolves once `socket` connected; rejects if it closes first. */
-function connected(socket: net.Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve());
-    socket.once("close", () => reject(new Error("inner server unreachable")));
-  });
-}
-
-/**
- * Resolves when the connection is over: both sockets closed. A client that is
- * gone has nobody left to answer, so its inner connection is closed at once;
- * once the inner connection is gone, the client's side is closed as soon as
- * what it sent has gone out: waiting for the client to close as well would let
- * it hold the connection.
- */
-function bothClosed(tcp: net.Socket, inner: net.Socket): Promise<void> {
-  const closed = (socket: net.Socket, then: () => void) =>
-    new Promise<void>((resolve) =>
-      socket.once("close", () => {
-        then();
-        resolve();
-      })
-    );
-  return Promise.all([closed(tcp, () => inner.destroy()), closed(inner, () => tcp.end(() => tcp.destroy()))])
-    .then(() => {});
 }
 
 function message(error: unknown): string {

@@ -1,6 +1,6 @@
 /**
- * Binding a node:net server with a clear error for a taken port, shared by
- * the device sockets and the guarded HTTPS front.
+ * Binding a node:net server with a clear error for a taken port, for the
+ * device sockets.
  */
 import type net from "node:net";
 

@@ -9,7 +9,10 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
+import { loadConfig } from "../../config.ts";
+import { listenHttps } from "../../https/listen.ts";
 import { basicAuth, startTestServer, type TestServer } from "../helpers/server.ts";
+import { certificate } from "../tcp/helpers.ts";
 
 const TIMEOUT = 0.5;
 
@@ -168,4 +171,13 @@ Deno.test("the app sees the real client address through the front: login backoff
     "another address is not locked out",
   );
   bystander.destroy();
+});
+
+Deno.test("a taken HTTPS port makes listenHttps reject with the address in the message", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const settings = { ...loadConfig().https, hostname: "127.0.0.1", port: taken.addr.port };
+  await assert.rejects(
+    listenHttps(settings, await certificate(), () => new Response("unused")),
+    new RegExp(`cannot listen on 127\\.0\\.0\\.1:${taken.addr.port}`),
+  );
 });
