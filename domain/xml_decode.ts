@@ -34,12 +34,23 @@ export function decodeXml(bytes: Uint8Array): Result<string> {
   }
 }
 
-/** Byte n → code point n, via the native UTF-16 decoder (widening each byte to a 16-bit unit). */
+/**
+ * Byte n → code point n. windows-1252, the web's reading of the label, differs from that only for
+ * bytes 0x80–0x9F; bodies without those (every logger's so far) take its native decoder, twice as
+ * fast as widening each byte to a 16-bit unit for the UTF-16 decoder, which the rest still take.
+ */
 function latin1(bytes: Uint8Array): string {
-  const units = new Uint16Array(bytes.length);
-  units.set(bytes);
-  return UTF16.decode(units);
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte >= 0x80 && byte < 0xa0) {
+      const units = new Uint16Array(bytes.length);
+      units.set(bytes);
+      return UTF16.decode(units);
+    }
+  }
+  return WINDOWS_1252.decode(bytes);
 }
 
 // Uint16Array uses the platform's byte order, little-endian on every platform Deno runs on.
 const UTF16 = new TextDecoder("utf-16le");
+const WINDOWS_1252 = new TextDecoder("windows-1252");

@@ -31,17 +31,10 @@ export interface OttBatchRows {
  * in the same order and cannot deadlock.
  */
 export function ottBatchRows(records: readonly OttRecord[]): OttBatchRows {
-  const values = new Map<string, StoredOttValue>();
   const alarms: StoredOttAlarm[] = [];
   const stations = new Map<string, StationSummary>();
-  for (const { transmission, values: recordValues, alarm } of records) {
+  for (const { transmission, alarm } of records) {
     const { file, receivedAt } = transmission;
-    for (const value of recordValues) {
-      const key = `${value.stationId}\0${value.channelId}\0${value.time.getTime()}`;
-      // A later value for the same key replaces the earlier one. SQLite stores NaN as NULL;
-      // normalising here makes both backends read back the same.
-      values.set(key, { ...value, value: Number.isNaN(value.value) ? null : value.value, file });
-    }
     if (alarm) alarms.push({ ...alarm, receivedAt, file });
     const station = stations.get(transmission.stationId);
     if (station) {
@@ -59,10 +52,44 @@ export function ottBatchRows(records: readonly OttRecord[]): OttBatchRows {
   }
   return {
     transmissions: records.map((record) => record.transmission),
-    values: [...values.values()].sort(compareValueKeys),
+    values: latestValues(records),
     alarms,
     stations: [...stations.values()].sort((a, b) => compareText(a.stationId, b.stationId)),
   };
+}
+
+/**
+ * One row per (station, channel, time), the last one recorded, sorted by that key. Read newest
+ * first, so the first value seen for a key is the one kept and only kept values are copied; values
+ * come channel by channel, so each channel's times are looked up by number, without a key string.
+ */
+function latestValues(records: readonly OttRecord[]): StoredOttValue[] {
+  // Channels keyed "station\0channel": XML cannot carry a NUL, so these sort as the pairs do.
+  const channels = new Map<string, Map<number, StoredOttValue>>();
+  for (let r = records.length - 1; r >= 0; r--) {
+    const { transmission: { file }, values } = records[r];
+    let times: Map<number, StoredOttValue> | undefined;
+    let stationId = "";
+    let channelId = "";
+    for (let v = values.length - 1; v >= 0; v--) {
+      const value = values[v];
+      if (times === undefined || value.channelId !== channelId || value.stationId !== stationId) {
+        ({ stationId, channelId } = value);
+        const channel = `${stationId}\0${channelId}`;
+        times = channels.get(channel);
+        if (times === undefined) channels.set(channel, times = new Map());
+      }
+      const time = value.time.getTime();
+      // SQLite stores NaN as NULL; normalising here makes both backends read back the same.
+      if (!times.has(time)) times.set(time, { ...value, value: Number.isNaN(value.value) ? null : value.value, file });
+    }
+  }
+  const rows: StoredOttValue[] = [];
+  for (const channel of [...channels.keys()].sort(compareText)) {
+    const times = channels.get(channel)!;
+    for (const time of [...times.keys()].sort((a, b) => a - b)) rows.push(times.get(time)!);
+  }
+  return rows;
 }
 
 /** Where a page of values ends; the next page starts strictly after it. */
@@ -78,11 +105,6 @@ export function pagedValues(
   fetchPage: (after: ValueKey | undefined, limit: number) => Promise<StoredOttValue[]>,
 ): AsyncGenerator<StoredOttValue> {
   return pagedRows(filter.limit, fetchPage);
-}
-
-function compareValueKeys(a: ValueKey, b: ValueKey): number {
-  return compareText(a.stationId, b.stationId) || compareText(a.channelId, b.channelId) ||
-    a.time.getTime() - b.time.getTime();
 }
 
 function compareText(a: string, b: string): number {

@@ -15,6 +15,17 @@ Deno.test("ISO-8859-1 is decoded byte for byte, including 0x80-0x9F", () => {
   assert.ok(decoded.value.includes("°C\u0080"));
 });
 
+Deno.test("ISO-8859-1: every byte becomes the same code point, with or without bytes 0x80-0x9F in the body", () => {
+  const head = new TextEncoder().encode(`<?xml version="1.0" encoding="iso-8859-1"?>`);
+  const everyByte = Uint8Array.from({ length: 256 }, (_, byte) => byte);
+  const withoutC1 = everyByte.filter((byte) => byte < 0x80 || byte >= 0xa0);
+  for (const bytes of [everyByte, withoutC1]) {
+    const decoded = decodeXml(new Uint8Array([...head, ...bytes]));
+    assert.ok(decoded.ok);
+    assert.equal(decoded.value.slice(head.length), String.fromCharCode(...bytes));
+  }
+});
+
 Deno.test("without a declaration the body is UTF-8, and invalid UTF-8 is refused", () => {
   assert.equal(declaredEncoding(new TextEncoder().encode("<a/>")), "utf-8");
   const decoded = decodeXml(new TextEncoder().encode("<u>°C</u>"));
