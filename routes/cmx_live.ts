@@ -18,6 +18,7 @@ import {
 import { isIP } from "node:net";
 import { hashMac, UNKNOWN_MAC } from "../domain/cmx_mac.ts";
 import type { CmxStore } from "../storage/types.ts";
+import { oneWriteBody } from "./one_write_body.ts";
 
 const log = getLogger(["fieldgate", "cmx", "live"]);
 
@@ -208,7 +209,10 @@ async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
   }
 }
 
-/** A JSON response with sorted keys, like the original's `json.dumps(…, sort_keys=True)`. */
+/** A JSON response with sorted keys, like the original's `json.dumps(…, sort_keys=True)`, sent in one write. */
 function reply(status: number, value: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(sortedJson(value), { status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(oneWriteBody(sortedJson(value)), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
 }
