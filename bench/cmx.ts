@@ -41,6 +41,11 @@ export interface CmxOptions {
   /** Requests per endpoint and repetition, and how many in flight. */
   queries: number;
   queryConcurrency: number;
+  /**
+   * Then the same requests again at this steady rate per endpoint (open loop), the latency users see at a given
+   * load rather than at saturation; 0 skips it.
+   */
+  queryRate: number;
 }
 
 /** The issue's sizes (issue 5 and 8); smaller runs say so. */
@@ -84,6 +89,8 @@ const QUERY_COLUMNS: Column[] = [
   { key: "usernameDataP50Ms", label: "username_data p50 ms", digits: 2 },
   { key: "usernameDataP99Ms", label: "username_data p99 ms", digits: 2 },
   { key: "usernameDataPerS", label: "username_data req/s", digits: 0 },
+  { key: "pacedLeaderboardP99Ms", label: "paced: leaderboard p99 ms", digits: 2 },
+  { key: "pacedUsernameDataP99Ms", label: "paced: username_data p99 ms", digits: 2 },
   { key: "failed", label: "failed", digits: 0 },
   PEAK_RSS,
 ];
@@ -189,7 +196,9 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
     );
     const setup = `${options.users.toLocaleString("en-US")} users, ${
       options.historyRows.toLocaleString("en-US")
-    } rows, ${options.queries} req × ${options.queryConcurrency} in flight`;
+    } rows, ${options.queries} req × ${options.queryConcurrency} in flight${
+      options.queryRate ? `; paced: ${options.queryRate} req/s` : ""
+    }`;
     const measured = await measureContenders(
       { scenario: "cmx queries", setup, repetitions: options.repetitions, contenders },
       (server) => measureQueries(context, server, options),
@@ -201,13 +210,14 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
 }
 
 async function measureQueries(context: BenchContext, server: Fieldgate, options: CmxOptions): Promise<Measurement> {
-  const query = async (path: string, body: (i: number) => string, count: number) =>
+  const query = async (path: string, body: (i: number) => string, count: number, ratePerS?: number) =>
     await timeRequests({
       url: `${server.url}/live/${path}`,
       headers: { "content-type": "application/json", "authorization": basicAuthHeader(API_USER) },
       body,
       count,
       concurrency: options.queryConcurrency,
+      ratePerS,
       caCert: context.caCert,
     });
   // Users spread over the whole range (7919 is prime, so every user is hit before any twice).
@@ -218,12 +228,19 @@ async function measureQueries(context: BenchContext, server: Fieldgate, options:
   const before = await server.child.usage();
   const leaderboard = await query("leaderboard", leaderBody, options.queries);
   const usernameData = await query("username_data", (i) => userBody(i + WARMUP_REQUESTS), options.queries);
+  const paced = options.queryRate
+    ? [
+      await query("leaderboard", leaderBody, options.queries, options.queryRate),
+      await query("username_data", (i) => userBody(i + WARMUP_REQUESTS), options.queries, options.queryRate),
+    ]
+    : [];
   const after = await server.child.usage();
+  const reports = [leaderboard, usernameData, ...paced];
   // Latencies of failed requests say nothing about the queries.
-  for (const report of [leaderboard, usernameData]) {
+  for (const report of reports) {
     if (report.failed > 0) [report.p50Ms, report.p99Ms, report.requestsPerS] = [NaN, NaN, NaN];
   }
-  const problems = [leaderboard, usernameData]
+  const problems = reports
     .filter((report) => report.failed > 0)
     .map((report) => `${report.failed} failed requests, first: ${report.firstFailure}`);
   return {
@@ -234,7 +251,9 @@ async function measureQueries(context: BenchContext, server: Fieldgate, options:
       usernameDataP50Ms: usernameData.p50Ms,
       usernameDataP99Ms: usernameData.p99Ms,
       usernameDataPerS: usernameData.requestsPerS,
-      failed: leaderboard.failed + usernameData.failed,
+      pacedLeaderboardP99Ms: paced[0]?.p99Ms ?? NaN,
+      pacedUsernameDataP99Ms: paced[1]?.p99Ms ?? NaN,
+      failed: reports.reduce((sum, report) => sum + report.failed, 0),
       peakRssMiB: after.peakRssMiB,
       serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
     },

@@ -50,6 +50,8 @@ const HELP = `Usage: deno task bench [options]
   --cmx-history N         generated distance_history rows (default 1000000; --quick 100000)
   --cmx-queries N         requests per /live endpoint and repetition (default 2000; --quick 500)
   --cmx-query-concurrency N   /live requests in flight (default 8)
+  --cmx-query-rate N      then the same requests at N per second and endpoint, open loop (default 1000;
+                          0 skips that part)
   --tus-size-mib N        tus upload size in MiB (default 1024; --quick 128)
   --tus-clients LIST      tus-js-client,curl,curl-http1.1 (default tus-js-client; --quick the first two): curl PATCH
                           negotiates HTTP/2 where offered, curl-http1.1 forces HTTP/1.1; curl PATCH at 1 GiB
@@ -94,6 +96,7 @@ const { values } = parseArgs({
     "cmx-history": { type: "string" },
     "cmx-queries": { type: "string" },
     "cmx-query-concurrency": { type: "string", default: "8" },
+    "cmx-query-rate": { type: "string", default: "1000" },
     "tus-size-mib": { type: "string" },
     "tus-10g": { type: "boolean", default: false },
     "tus-clients": { type: "string" },
@@ -111,11 +114,13 @@ if (values.help) {
 }
 
 const list = (text: string) => text.split(",").map((item) => item.trim()).filter(Boolean);
-const positive = (name: string, text: string) => {
+const integerAtLeast = (least: number, what: string) => (name: string, text: string) => {
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, not "${text}"`);
+  if (!Number.isInteger(value) || value < least) throw new Error(`--${name} must be ${what}, not "${text}"`);
   return value;
 };
+const positive = integerAtLeast(1, "a positive integer");
+const nonNegative = integerAtLeast(0, "a whole number (0 or more)");
 const scenarios = list(values.only ?? (values.quick ? SCENARIOS.join(",") : DEFAULT_SCENARIOS));
 for (const scenario of scenarios) {
   if (!SCENARIOS.includes(scenario)) throw new Error(`unknown scenario "${scenario}"`);
@@ -179,6 +184,7 @@ async function runScenario(
         historyRows: positive("cmx-history", values["cmx-history"] ?? (values.quick ? "100000" : "1000000")),
         queries: positive("cmx-queries", values["cmx-queries"] ?? (values.quick ? "500" : "2000")),
         queryConcurrency: positive("cmx-query-concurrency", values["cmx-query-concurrency"]),
+        queryRate: nonNegative("cmx-query-rate", values["cmx-query-rate"]),
       });
     default:
       return [

@@ -1,7 +1,10 @@
 /**
- * A fixed number of HTTPS requests at a fixed concurrency from the harness
- * process (fetch, keep-alive, verifying the bench certificate), timing each
- * one: for query latency, where a count matters more than a duration.
+ * A fixed number of HTTPS requests from the harness process (fetch,
+ * keep-alive, verifying the bench certificate), timing each one: for query
+ * latency, where a count matters more than a duration. Either closed loop (a
+ * fixed number in flight, each answer starting the next request: the most a
+ * server answers, with latency that is mostly queueing) or open loop (a fixed
+ * rate, as many users' pages would send them).
  */
 import { percentile } from "./stats.ts";
 
@@ -12,7 +15,15 @@ export interface RequestLoad {
   /** Body of request `i`. */
   body(i: number): string;
   count: number;
+  /** Closed loop: requests in flight. */
   concurrency: number;
+  /**
+   * Open loop instead: requests started per second, evenly spaced whether or
+   * not earlier ones were answered; each latency counts from the request's
+   * scheduled start, so a server falling behind is not hidden by the client
+   * waiting for it (coordinated omission).
+   */
+  ratePerS?: number;
   /** PEM the server certificate must chain to. */
   caCert: string;
 }
@@ -28,33 +39,29 @@ export interface RequestReport {
   p99Ms: number;
 }
 
-/** Sends `count` POSTs, `concurrency` at a time, and reports their latency. */
+/** Sends `count` POSTs, closed or open loop (see {@link RequestLoad}), and reports their latency. */
 export async function timeRequests(load: RequestLoad): Promise<RequestReport> {
   const client = Deno.createHttpClient({ caCerts: [load.caCert] });
   const latencies = new Float64Array(load.count);
-  let next = 0;
   let failed = 0;
   let firstFailure = "";
-  const worker = async () => {
-    for (let i = next++; i < load.count; i = next++) {
-      const sentAt = performance.now();
-      try {
-        const response = await fetch(load.url, { method: "POST", client, headers: load.headers, body: load.body(i) });
-        const text = await response.text();
-        if (!response.ok) {
-          failed++;
-          firstFailure ||= `${response.status} ${text.slice(0, 200)}`;
-        }
-      } catch (error) {
+  const send = async (i: number, startedAt: number) => {
+    try {
+      const response = await fetch(load.url, { method: "POST", client, headers: load.headers, body: load.body(i) });
+      const text = await response.text();
+      if (!response.ok) {
         failed++;
-        firstFailure ||= String(error);
+        firstFailure ||= `${response.status} ${text.slice(0, 200)}`;
       }
-      latencies[i] = performance.now() - sentAt;
+    } catch (error) {
+      failed++;
+      firstFailure ||= String(error);
     }
+    latencies[i] = performance.now() - startedAt;
   };
   const started = performance.now();
   try {
-    await Promise.all(Array.from({ length: load.concurrency }, worker));
+    await (load.ratePerS ? openLoop(load.count, load.ratePerS, send) : closedLoop(load.count, load.concurrency, send));
   } finally {
     client.close();
   }
@@ -68,4 +75,29 @@ export async function timeRequests(load: RequestLoad): Promise<RequestReport> {
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
   };
+}
+
+type Send = (i: number, startedAt: number) => Promise<void>;
+
+/** `concurrency` senders, each starting its next request when its last one is answered. */
+async function closedLoop(count: number, concurrency: number, send: Send): Promise<void> {
+  let next = 0;
+  const sender = async () => {
+    for (let i = next++; i < count; i = next++) await send(i, performance.now());
+  };
+  await Promise.all(Array.from({ length: concurrency }, sender));
+}
+
+/** Request i starts at `i / ratePerS` seconds; a timer that fires late starts every request already due. */
+async function openLoop(count: number, ratePerS: number, send: Send): Promise<void> {
+  const intervalMs = 1000 / ratePerS;
+  const started = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.push(send(i, due));
+  }
+  await Promise.all(sent);
 }
