@@ -16,7 +16,7 @@ import {
   type Measurement,
   ratiosAgainst,
 } from "./lib/contenders.ts";
-import { benchUsername, type CmxData, generateCmxData, movementScript } from "./lib/cmx_data.ts";
+import { BENCH_USERNAME_PREFIX, benchUsername, type CmxData, generateCmxData, movementScript } from "./lib/cmx_data.ts";
 import { basicAuthHeader, type BenchContext } from "./lib/context.ts";
 import { type Backend, type Fieldgate, startFieldgate } from "./lib/fieldgate.ts";
 import { startDenoPeer } from "./lib/peer.ts";
@@ -24,7 +24,7 @@ import type { Child } from "./lib/process.ts";
 import type { Column, ScenarioResult } from "./lib/report.ts";
 import { HTTP_FAILED, latencyColumns, PEAK_RSS, ScenarioTable, SERVER_CORES, serverUsage } from "./lib/table.ts";
 import { timeRequests } from "./lib/requests.ts";
-import { ensureWrk, runWrk } from "./lib/wrk.ts";
+import { ensureWrk, runWrk, writeGeneratedPostScript } from "./lib/wrk.ts";
 
 /** How hard, how long and how much data. */
 export interface CmxOptions {
@@ -54,6 +54,8 @@ const FULL_HISTORY_ROWS = 1_000_000;
 const DEVICES_PER_WRK_THREAD = 20_000;
 const WRK_THREADS = 2;
 const WARMUP_REQUESTS = 100;
+/** Seconds of each wrk run against a /live endpoint. */
+const WRK_QUERY_SECONDS = 3;
 const LEADERS = 10;
 const NOTIFICATION_USER = { name: "bench", password: "cmx notification password for loopback only" };
 const API_USER = { name: "benchapi", password: "cmx api password for loopback only" };
@@ -63,6 +65,8 @@ const CREDENTIALS = [
   ...["--cmx-notification-user", NOTIFICATION_USER.name, "--cmx-notification-password", NOTIFICATION_USER.password],
   ...["--cmx-api-user", API_USER.name, "--cmx-api-password", API_USER.password],
 ];
+
+type QueryPath = "leaderboard" | "username_data";
 
 /** A server ready for notification posts; `stored` counts what it recorded (fieldgate only). */
 interface IngestTarget {
@@ -91,6 +95,8 @@ const QUERY_COLUMNS: Column[] = [
   { key: "usernameDataPerS", label: "username_data req/s", digits: 0 },
   { key: "pacedLeaderboardP99Ms", label: "paced: leaderboard p99 ms", digits: 2 },
   { key: "pacedUsernameDataP99Ms", label: "paced: username_data p99 ms", digits: 2 },
+  { key: "wrkLeaderboardP99Ms", label: "HTTP/1.1 (wrk): leaderboard p99 ms", digits: 2 },
+  { key: "wrkUsernameDataP99Ms", label: "HTTP/1.1 (wrk): username_data p99 ms", digits: 2 },
   { key: "failed", label: "failed", digits: 0 },
   PEAK_RSS,
 ];
@@ -184,6 +190,8 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
         `${options.historyRows.toLocaleString("en-US")} history rows, not the issue's 30,000 and 1,000,000`,
     );
   }
+  await ensureWrk();
+  const scripts = await writeQueryScripts(context, options.users);
   try {
     for (const backend of options.backends) {
       const generated = await generateCmxData(context, backend, sizes);
@@ -198,10 +206,10 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
       options.historyRows.toLocaleString("en-US")
     } rows, ${options.queries} req × ${options.queryConcurrency} in flight${
       options.queryRate ? `; paced: ${options.queryRate} req/s` : ""
-    }`;
+    }; wrk: ${options.queryConcurrency} connections × ${WRK_QUERY_SECONDS} s`;
     const measured = await measureContenders(
       { scenario: "cmx queries", setup, repetitions: options.repetitions, contenders },
-      (server) => measureQueries(context, server, options),
+      (server) => measureQueries(context, server, options, scripts),
     );
     return table.add(measured).result;
   } finally {
@@ -209,7 +217,32 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
   }
 }
 
-async function measureQueries(context: BenchContext, server: Fieldgate, options: CmxOptions): Promise<Measurement> {
+/** wrk Lua scripts for the two /live queries, users spread over the whole range as in {@link measureQueries}. */
+async function writeQueryScripts(context: BenchContext, users: number): Promise<Record<QueryPath, string>> {
+  const headers = { "Content-Type": "application/json", "Authorization": basicAuthHeader(API_USER) };
+  const scripts = {
+    leaderboard: join(context.root, "cmx-leaderboard.lua"),
+    username_data: join(context.root, "cmx-username-data.lua"),
+  };
+  await writeGeneratedPostScript(
+    scripts.leaderboard,
+    JSON.stringify(JSON.stringify({ number_leaders: LEADERS })),
+    headers,
+  );
+  await writeGeneratedPostScript(
+    scripts.username_data,
+    `'{"username":"${BENCH_USERNAME_PREFIX}' .. ((i * 7919) % ${users}) .. '"}'`,
+    headers,
+  );
+  return scripts;
+}
+
+async function measureQueries(
+  context: BenchContext,
+  server: Fieldgate,
+  options: CmxOptions,
+  scripts: Record<QueryPath, string>,
+): Promise<Measurement> {
   const query = async (path: string, body: (i: number) => string, count: number, ratePerS?: number) =>
     await timeRequests({
       url: `${server.url}/live/${path}`,
@@ -234,15 +267,28 @@ async function measureQueries(context: BenchContext, server: Fieldgate, options:
       await query("username_data", (i) => userBody(i + WARMUP_REQUESTS), options.queries, options.queryRate),
     ]
     : [];
+  // The same requests from wrk over HTTP/1.1 keep-alive: a client of C, not the harness's own fetch over HTTP/2.
+  const wrk = (path: QueryPath) =>
+    runWrk({
+      url: `${server.url}/live/${path}`,
+      connections: options.queryConcurrency,
+      threads: 1,
+      durationS: WRK_QUERY_SECONDS,
+      script: scripts[path],
+    });
+  const wrkLeaderboard = await wrk("leaderboard");
+  const wrkUsernameData = await wrk("username_data");
   const after = await server.child.usage();
   const reports = [leaderboard, usernameData, ...paced];
   // Latencies of failed requests say nothing about the queries.
   for (const report of reports) {
     if (report.failed > 0) [report.p50Ms, report.p99Ms, report.requestsPerS] = [NaN, NaN, NaN];
   }
+  const wrkFailed = [wrkLeaderboard, wrkUsernameData].reduce((sum, run) => sum + run.non2xx + run.socketErrors, 0);
   const problems = reports
     .filter((report) => report.failed > 0)
     .map((report) => `${report.failed} failed requests, first: ${report.firstFailure}`);
+  if (wrkFailed > 0) problems.push(`wrk: ${wrkFailed} non-2xx responses or socket errors`);
   return {
     metrics: {
       leaderboardP50Ms: leaderboard.p50Ms,
@@ -253,7 +299,9 @@ async function measureQueries(context: BenchContext, server: Fieldgate, options:
       usernameDataPerS: usernameData.requestsPerS,
       pacedLeaderboardP99Ms: paced[0]?.p99Ms ?? NaN,
       pacedUsernameDataP99Ms: paced[1]?.p99Ms ?? NaN,
-      failed: reports.reduce((sum, report) => sum + report.failed, 0),
+      wrkLeaderboardP99Ms: wrkFailed ? NaN : wrkLeaderboard.p99Ms,
+      wrkUsernameDataP99Ms: wrkFailed ? NaN : wrkUsernameData.p99Ms,
+      failed: reports.reduce((sum, report) => sum + report.failed, 0) + wrkFailed,
       peakRssMiB: after.peakRssMiB,
       serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
     },

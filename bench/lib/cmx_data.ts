@@ -29,9 +29,12 @@ const USERS_PER_RECORD = 1_000;
 /** Registrations in flight at once (PostgreSQL overlaps them; SQLite runs them one by one anyway). */
 const REGISTER_CONCURRENCY = 16;
 
+/** Generated user `i` is called this followed by `i`. */
+export const BENCH_USERNAME_PREFIX = "walker";
+
 /** The user name of generated user `i`, as the /live API takes it. */
 export function benchUsername(i: number): string {
-  return `walker${i}`;
+  return `${BENCH_USERNAME_PREFIX}${i}`;
 }
 
 /** The MAC of generated user `i`'s device. */

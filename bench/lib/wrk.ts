@@ -49,6 +49,29 @@ export async function writePostScript(path: string, bodyFile: string, headers: R
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
 }
 
+/**
+ * Writes a wrk Lua script that POSTs a body built per request by the Lua expression `bodyExpression`, in which `i`
+ * counts the thread's requests from 1.
+ */
+export async function writeGeneratedPostScript(
+  path: string,
+  bodyExpression: string,
+  headers: Record<string, string>,
+): Promise<void> {
+  const lines = [
+    'wrk.method = "POST"',
+    ...Object.entries(headers).map(([name, value]) =>
+      `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`
+    ),
+    "local i = 0",
+    "request = function()",
+    "  i = i + 1",
+    `  return wrk.format(nil, nil, nil, ${bodyExpression})`,
+    "end",
+  ];
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+}
+
 /** Runs wrk for `durationS` seconds (with a time limit) and parses its report. */
 export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const args = [
