@@ -15,6 +15,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { HttpsLimits } from "../config.ts";
+import { cannotListen } from "../tcp/bind.ts";
 import { clientIp, PerIpConnections, settled } from "../tcp/client_limits.ts";
 import type { BridgedClients } from "./bridged_clients.ts";
 import { PassThrough } from "./pass_through.ts";
@@ -77,7 +78,7 @@ class Front implements HttpsFront {
     try {
       this.#listener = Deno.listen({ hostname, port });
     } catch (error) {
-      throw new Error(`cannot listen on ${hostname}:${port}: ${(error as Error).message}`);
+      throw cannotListen(hostname, port, error);
     }
     this.port = this.#listener.addr.port;
     this.#accepting = this.#acceptLoop();

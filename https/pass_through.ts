@@ -11,6 +11,7 @@
 import type { HttpsLimits } from "../config.ts";
 import type { BridgedClients } from "./bridged_clients.ts";
 import { TlsRecordWatch } from "./tls_records.ts";
+import { errorMessage } from "../domain/error_message.ts";
 
 // End reasons that are no news: not logged.
 const CLOSED = "closed";
@@ -82,7 +83,7 @@ export class PassThrough {
       const firstBytes = await this.#tcp.read(fromClient);
       if (firstBytes === null) throw new Error("closed by the client before the TLS handshake");
       const inner = this.#inner = await Deno.connect({ hostname: "127.0.0.1", port: this.innerPort }).catch((error) => {
-        throw new Error(`inner server unreachable: ${message(error)}`);
+        throw new Error(`inner server unreachable: ${errorMessage(error)}`);
       });
       if (this.#endReason !== undefined) return this.#outcome(); // aborted while it connected
       inner.setNoDelay(true);
@@ -102,7 +103,7 @@ export class PassThrough {
         this.#relay(inner, this.#tcp, new Uint8Array(BUFFER_BYTES), 0, () => {}).then(() => this.abort(CLOSED)),
       ]);
     } catch (error) {
-      this.abort(message(error));
+      this.abort(errorMessage(error));
     } finally {
       for (const timer of this.#timers) clearTimeout(timer);
       this.abort(CLOSED);
@@ -163,8 +164,4 @@ export class PassThrough {
       this.#armIdleTimer(idleMs - quiet);
     }, ms));
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,8 +1,14 @@
 /**
  * Binding a node:net server with a clear error for a taken port, for the
- * device sockets.
+ * device sockets; the guarded HTTPS front words its own bind failure the same.
  */
 import type net from "node:net";
+import { errorMessage } from "../domain/error_message.ts";
+
+/** The error for a port that cannot be bound, naming the address; `cause` is what the bind threw. */
+export function cannotListen(hostname: string, port: number, cause: unknown): Error {
+  return new Error(`cannot listen on ${hostname}:${port}: ${errorMessage(cause)}`);
+}
 
 /**
  * Listens on `hostname:port` and resolves with the port bound; a failure
@@ -23,7 +29,7 @@ export async function bindServer(
       resolve();
     });
   }).catch((error) => {
-    throw new Error(`cannot listen on ${hostname}:${port}: ${error instanceof Error ? error.message : String(error)}`);
+    throw cannotListen(hostname, port, error);
   });
   server.on("error", onAcceptError);
   return (server.address() as net.AddressInfo).port;

@@ -7,6 +7,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import type net from "node:net";
 import tls from "node:tls";
 import { parseProxyHeader } from "./proxy_protocol.ts";
+import { errorMessage } from "../domain/error_message.ts";
 
 /** A TLS 1.2+ context; throws if the PEM does not parse or the key does not belong to the (leaf) certificate. */
 export function secureContext(certificate: { cert: string; key: string }): tls.SecureContext {
@@ -15,7 +16,7 @@ export function secureContext(certificate: { cert: string; key: string }): tls.S
   try {
     matches = new X509Certificate(certificate.cert).checkPrivateKey(createPrivateKey(certificate.key));
   } catch (error) {
-    throw new Error(`invalid TLS certificate or key: ${message(error)}`);
+    throw new Error(`invalid TLS certificate or key: ${errorMessage(error)}`);
   }
   if (!matches) throw new Error("invalid TLS certificate or key: the key does not belong to the certificate");
   return tls.createSecureContext({ cert: certificate.cert, key: certificate.key, minVersion: "TLSv1.2" });
@@ -35,7 +36,7 @@ export function tlsHandshake(tcp: net.Socket, context: tls.SecureContext): Promi
       },
       error(error) {
         stop();
-        reject(new Error(`TLS handshake failed: ${message(error)}`));
+        reject(new Error(`TLS handshake failed: ${errorMessage(error)}`));
       },
       end() {
         stop();
@@ -86,7 +87,7 @@ export function readProxyHeader(tcp: net.Socket, peer: string): Promise<{ remote
       },
       error(error) {
         stop();
-        reject(new Error(`connection lost before the PROXY header: ${message(error)}`));
+        reject(new Error(`connection lost before the PROXY header: ${errorMessage(error)}`));
       },
       end() {
         stop();
@@ -109,8 +110,4 @@ function watch(
   return () => {
     for (const [event, handler] of entries) socket.off(event, handler);
   };
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

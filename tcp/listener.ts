@@ -20,6 +20,7 @@ import { bindServer } from "./bind.ts";
 import { clientIp, PerIpConnections, settled } from "./client_limits.ts";
 import { type DeviceConnection, DeviceSocket } from "./connection.ts";
 import { readProxyHeader, secureContext, tlsHandshake } from "./handshake.ts";
+import { errorMessage } from "../domain/error_message.ts";
 
 export type { DeviceConnection } from "./connection.ts";
 
@@ -188,7 +189,7 @@ class Listener implements DeviceListener {
       outcome = await this.#runHandler(socket);
     } catch (error) {
       // Only the handshake / PROXY header phase throws: the handler's errors are an outcome of #runHandler.
-      const text = socket.endReason ?? message(error);
+      const text = socket.endReason ?? errorMessage(error);
       outcome = { level: text === "server shutting down" ? "info" : "warning", text };
     }
     try {
@@ -208,8 +209,10 @@ class Listener implements DeviceListener {
     }
     if (socket.endReason !== undefined) return { level: "warning", text: socket.endReason };
     if (socket.lineTooLong) return { level: "warning", text: `line longer than ${socket.maxLineBytes} bytes` };
-    if (socket.ioError !== undefined) return { level: "warning", text: `connection lost: ${message(socket.ioError)}` };
-    if (thrown) return { level: "error", text: `handler failed: ${message(thrown.error)}` };
+    if (socket.ioError !== undefined) {
+      return { level: "warning", text: `connection lost: ${errorMessage(socket.ioError)}` };
+    }
+    if (thrown) return { level: "error", text: `handler failed: ${errorMessage(thrown.error)}` };
     if (socket.draining) return { level: "info", text: "server shutting down" };
     return { level: "info", text: socket.eof ? "closed by client" : "closed by handler" };
   }
@@ -228,8 +231,4 @@ class Listener implements DeviceListener {
     else if (outcome.level === "warning") log.warn(text, properties);
     else log.error(text, properties);
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

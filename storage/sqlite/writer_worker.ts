@@ -9,6 +9,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { DURABLE_COMMITS, openConnection } from "./connection.ts";
 import type { LifecycleRequest, WriterAnswer } from "./writer_thread.ts";
+import { errorMessage } from "../../domain/error_message.ts";
 
 /** What a writer returns for one committed write: the answer's fields and the buffers to move with it. */
 export interface WriteResult<Answer extends object> {
@@ -55,7 +56,7 @@ export function serveWriterRequests<Write extends { kind: "write" }, Answer exte
     try {
       result = handle(request);
     } catch (error) {
-      scope.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
+      scope.postMessage({ ok: false, error: errorMessage(error) });
       return;
     }
     scope.postMessage({ ok: true, ...result.answer }, result.transfer ?? []);
