@@ -59,6 +59,9 @@ const WRK_QUERY_SECONDS = 3;
 const LEADERS = 10;
 const NOTIFICATION_USER = { name: "bench", password: "cmx notification password for loopback only" };
 const API_USER = { name: "benchapi", password: "cmx api password for loopback only" };
+const API_HEADERS = { "Content-Type": "application/json", "Authorization": basicAuthHeader(API_USER) };
+/** Step through the generated users: 7919 is prime, so every user is asked for before any twice. */
+const USER_STRIDE = 7919;
 const FIXTURE = new URL("../../shared/fixtures/cmx-movement.json", import.meta.url);
 
 const CREDENTIALS = [
@@ -217,22 +220,22 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
   }
 }
 
+/** The leader board request of every client. */
+function leaderBody(): string {
+  return JSON.stringify({ number_leaders: LEADERS });
+}
+
 /** wrk Lua scripts for the two /live queries, users spread over the whole range as in {@link measureQueries}. */
 async function writeQueryScripts(context: BenchContext, users: number): Promise<Record<QueryPath, string>> {
-  const headers = { "Content-Type": "application/json", "Authorization": basicAuthHeader(API_USER) };
   const scripts = {
     leaderboard: join(context.root, "cmx-leaderboard.lua"),
     username_data: join(context.root, "cmx-username-data.lua"),
   };
-  await writeGeneratedPostScript(
-    scripts.leaderboard,
-    JSON.stringify(JSON.stringify({ number_leaders: LEADERS })),
-    headers,
-  );
+  await writeGeneratedPostScript(scripts.leaderboard, JSON.stringify(leaderBody()), API_HEADERS);
   await writeGeneratedPostScript(
     scripts.username_data,
-    `'{"username":"${BENCH_USERNAME_PREFIX}' .. ((i * 7919) % ${users}) .. '"}'`,
-    headers,
+    `'{"username":"${BENCH_USERNAME_PREFIX}' .. ((i * ${USER_STRIDE}) % ${users}) .. '"}'`,
+    API_HEADERS,
   );
   return scripts;
 }
@@ -246,16 +249,14 @@ async function measureQueries(
   const query = async (path: string, body: (i: number) => string, count: number, ratePerS?: number) =>
     await timeRequests({
       url: `${server.url}/live/${path}`,
-      headers: { "content-type": "application/json", "authorization": basicAuthHeader(API_USER) },
+      headers: API_HEADERS,
       body,
       count,
       concurrency: options.queryConcurrency,
       ratePerS,
       caCert: context.caCert,
     });
-  // Users spread over the whole range (7919 is prime, so every user is hit before any twice).
-  const userBody = (i: number) => JSON.stringify({ username: benchUsername((i * 7919) % options.users) });
-  const leaderBody = () => JSON.stringify({ number_leaders: LEADERS });
+  const userBody = (i: number) => JSON.stringify({ username: benchUsername((i * USER_STRIDE) % options.users) });
   await query("leaderboard", leaderBody, WARMUP_REQUESTS);
   await query("username_data", userBody, WARMUP_REQUESTS);
   const before = await server.child.usage();

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { basicAuthHeader, createContext } from "./lib/context.ts";
 import { startFieldgate } from "./lib/fieldgate.ts";
 import { spread } from "./lib/stats.ts";
-import { ensureWrk, runWrk } from "./lib/wrk.ts";
+import { ensureWrk, postPreamble, runWrk } from "./lib/wrk.ts";
 
 const { values } = parseArgs({
   options: {
@@ -34,15 +34,12 @@ await ensureWrk();
 const context = await createContext(values["postgres-url"]);
 const body = await Deno.readTextFile(new URL("../../shared/fixtures/ott-senddata.xml", import.meta.url));
 const lua = (lines: string[]) => lines.map((line) => line + "\n").join("");
-const auth = `wrk.headers["Authorization"] = ${JSON.stringify(basicAuthHeader())}`;
 const workloads = [
   { name: "GET /ping, keep-alive", path: "/ping", script: lua([]) },
   { name: "GET /ping, new TLS connection each", path: "/ping", script: lua(['wrk.headers["Connection"] = "close"']) },
 ];
 const ottPost = [
-  'wrk.method = "POST"',
-  auth,
-  'wrk.headers["Content-Type"] = "application/xml"',
+  ...postPreamble({ "Authorization": basicAuthHeader(), "Content-Type": "application/xml" }),
   `wrk.body = ${JSON.stringify(body)}`,
 ];
 workloads.push(

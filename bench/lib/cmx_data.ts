@@ -12,6 +12,7 @@ import type { CmxRules } from "../../storage/types.ts";
 import type { BenchContext } from "./context.ts";
 import type { Backend, PreparedData } from "./fieldgate.ts";
 import { createScratchDatabase } from "./postgres.ts";
+import { postPreamble } from "./wrk.ts";
 
 /** Generated data on disk or in a scratch database; {@link CmxData.remove} deletes it. */
 export interface CmxData extends PreparedData {
@@ -167,10 +168,7 @@ export function movementScript(
     return { at: template.indexOf(directive), values };
   }).sort((a, b) => a.at - b.at);
   return [
-    'wrk.method = "POST"',
-    ...Object.entries(options.headers).map(([name, value]) =>
-      `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`
-    ),
+    ...postPreamble(options.headers),
     "local threads = 0",
     "function setup(thread) thread:set('tid', threads); threads = threads + 1 end",
     `local BATCH, POOL, BASE = ${options.batch}, ${options.devicesPerThread}, ${Date.UTC(2024, 5, 10, 16)}`,

@@ -35,13 +35,20 @@ export function ensureWrk(): Promise<void> {
   return ensureDebianPackages(["wrk"], () => succeeds("sh", ["-c", "command -v wrk"]));
 }
 
-/** Writes a wrk Lua script that POSTs the file `bodyFile` with `headers`. */
-export async function writePostScript(path: string, bodyFile: string, headers: Record<string, string>): Promise<void> {
-  const lines = [
+/** The first lines of a wrk Lua script whose requests are POSTs with `headers`. */
+export function postPreamble(headers: Record<string, string>): string[] {
+  return [
     'wrk.method = "POST"',
     ...Object.entries(headers).map(([name, value]) =>
       `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`
     ),
+  ];
+}
+
+/** Writes a wrk Lua script that POSTs the file `bodyFile` with `headers`. */
+export async function writePostScript(path: string, bodyFile: string, headers: Record<string, string>): Promise<void> {
+  const lines = [
+    ...postPreamble(headers),
     `local file = assert(io.open(${JSON.stringify(bodyFile)}, "rb"))`,
     'wrk.body = file:read("*a")',
     "file:close()",
@@ -59,10 +66,7 @@ export async function writeGeneratedPostScript(
   headers: Record<string, string>,
 ): Promise<void> {
   const lines = [
-    'wrk.method = "POST"',
-    ...Object.entries(headers).map(([name, value]) =>
-      `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`
-    ),
+    ...postPreamble(headers),
     "local i = 0",
     "request = function()",
     "  i = i + 1",

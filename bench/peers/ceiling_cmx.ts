@@ -8,16 +8,11 @@
  * prints `{"port":N}` once it listens on 127.0.0.1.
  */
 import { parseArgs } from "node:util";
+import { serveHttpsPeer } from "./serve_https.ts";
 
 const { values } = parseArgs({ options: { "cert-file": { type: "string" }, "key-file": { type: "string" } } });
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  cert: await Deno.readTextFile(values["cert-file"]!),
-  key: await Deno.readTextFile(values["key-file"]!),
-  onListen: ({ port }) => console.log(JSON.stringify({ port })),
-}, async (request) => {
+await serveHttpsPeer(values["cert-file"]!, values["key-file"]!, async (request) => {
   let notifications: unknown;
   try {
     notifications = JSON.parse(await request.text())?.notifications;

@@ -11,19 +11,14 @@ import { parseArgs } from "node:util";
 import { ottResponseXml } from "../../domain/ott.ts";
 import { ottFileName } from "../../domain/ott_files.ts";
 import { FileBlobStore } from "../../storage/blob_fs.ts";
+import { serveHttpsPeer } from "./serve_https.ts";
 
 const { values } = parseArgs({
   options: { "data-dir": { type: "string" }, "cert-file": { type: "string" }, "key-file": { type: "string" } },
 });
 const files = new FileBlobStore(values["data-dir"]!);
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  cert: await Deno.readTextFile(values["cert-file"]!),
-  key: await Deno.readTextFile(values["key-file"]!),
-  onListen: ({ port }) => console.log(JSON.stringify({ port })),
-}, async (request) => {
+await serveHttpsPeer(values["cert-file"]!, values["key-file"]!, async (request) => {
   const stationId = new URL(request.url).searchParams.get("stationid") ?? "unknown";
   const body = new Uint8Array(await request.arrayBuffer());
   const receivedAt = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
