@@ -20,11 +20,14 @@ const UNLOGGABLE = ["cmx_distance", "cmx_distance_history", "cmx_counts", "cmx_z
 /** {@link CmxStore} on PostgreSQL; `close()` commits what is queued (the record store ends the pool). */
 export class PostgresCmxStore implements CmxStore {
   readonly #sql: postgres.Sql;
+  /** The connection of the per-request lookups (`username_data`, `ip_username`): see openPostgresStore. */
+  readonly #live: postgres.Sql;
   readonly #queue: GroupCommitQueue<CmxQueued>;
   readonly #standings: CmxStandings;
 
-  constructor(sql: postgres.Sql, commitOptions: GroupCommitOptions) {
+  constructor(sql: postgres.Sql, live: postgres.Sql, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
+    this.#live = live;
     this.#standings = new CmxStandings(async () => {
       // The server sorts and packs the ranking into one bytea: parsing 30,000 rows would block the event loop.
       const [row] = await sql`
@@ -88,7 +91,7 @@ export class PostgresCmxStore implements CmxStore {
     // One statement for all three questions: no row → no such user; one row without a MAC → a user
     // without devices; each device's last days ride along as two arrays (no extra query per device).
     const [rows] = await Promise.all([
-      this.#sql`
+      this.#live`
         select d.mac, coalesce(s.metres, 0) as metres, s.floor_id is not null as sighted,
                h.days, h.day_metres
         from cmx_users u left join cmx_devices d on d.owner = u.email left join cmx_distance s on s.mac = d.mac
@@ -110,7 +113,7 @@ export class PostgresCmxStore implements CmxStore {
   }
 
   async deviceDays(mac: string, days: number): Promise<CmxDay[]> {
-    const rows = await this.#sql`
+    const rows = await this.#live`
       select day, metres from cmx_distance_history where mac = ${mac} order by day desc limit ${days}`;
     return rows.map((row) => ({ day: row.day, metres: row.metres })).reverse();
   }
@@ -127,7 +130,7 @@ export class PostgresCmxStore implements CmxStore {
   }
 
   async ownerName(mac: string): Promise<string | null> {
-    const rows = await this.#sql`
+    const rows = await this.#live`
       select u.nickname from cmx_devices d join cmx_users u on u.email = d.owner where d.mac = ${mac}`;
     return rows.length === 0 ? null : rows[0].nickname;
   }
