@@ -6,9 +6,8 @@
  * the main thread sends any `<Response>`.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { OttBatchRows } from "../ott_batch.ts";
 import { immediateTransaction } from "./migrations.ts";
-import type { OttWriterRequest } from "./ott_writer.ts";
+import { type OttWriterRequest, type PackedOttRows, VALUE_FIELDS } from "./ott_writer.ts";
 import { serveWriterRequests } from "./writer_worker.ts";
 
 serveWriterRequests("OTT writer", (db) => {
@@ -19,18 +18,28 @@ serveWriterRequests("OTT writer", (db) => {
   };
 });
 
+/**
+ * Values upserted by one statement: each call into SQLite costs about as much as inserting a row, so a
+ * transmission's hundreds of values go in a few calls (35 % less time per row, measured on 165-value posts).
+ * No batch holds one key twice (ottBatchRows), so no statement updates a row it inserted.
+ */
+const VALUES_PER_STATEMENT = 50;
+
 /** Prepares the write statements once and returns the function that commits one batch's rows. */
-function ottRowsWriter(db: DatabaseSync): (rows: OttBatchRows) => void {
+function ottRowsWriter(db: DatabaseSync): (rows: PackedOttRows) => void {
   const insertTransmission = db.prepare(`
     INSERT INTO ott_transmissions (station_id, action, received_at, file, bytes, user_name, remote_addr, parse_error)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  const upsertValue = db.prepare(`
+  const upsertValues = (count: number) =>
+    db.prepare(`
     INSERT INTO ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    VALUES ${Array(count).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
     ON CONFLICT (station_id, channel_id, t) DO UPDATE SET
       channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
       raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,
       file = excluded.file`);
+  const upsertValue = upsertValues(1);
+  const upsertValueChunk = upsertValues(VALUES_PER_STATEMENT);
   const insertAlarm = db.prepare(`
     INSERT INTO ott_alarms (station_id, channel_id, t, type, message, received_at, file)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
@@ -55,20 +64,11 @@ function ottRowsWriter(db: DatabaseSync): (rows: OttBatchRows) => void {
           t.parseError,
         );
       }
-      for (const v of rows.values) {
-        upsertValue.run(
-          v.stationId,
-          v.channelId,
-          v.time.getTime(),
-          v.channelName,
-          v.unit,
-          v.value,
-          v.rawValue,
-          v.errorCode,
-          v.errorText,
-          v.file,
-        );
-      }
+      const v = rows.values;
+      const chunk = VALUE_FIELDS * VALUES_PER_STATEMENT;
+      let i = 0;
+      for (; i + chunk <= v.length; i += chunk) upsertValueChunk.run(...v.slice(i, i + chunk));
+      for (; i < v.length; i += VALUE_FIELDS) upsertValue.run(...v.slice(i, i + VALUE_FIELDS));
       for (const a of rows.alarms) {
         insertAlarm.run(
           a.stationId,
