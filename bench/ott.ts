@@ -4,6 +4,11 @@
  * the ceiling (bench/peers/ceiling_ott.ts) and what users run today (Flask
  * under gunicorn, bench/peers/flask_ott.py), in the same repetition.
  * Throughput counts durable files on disk, not responses.
+ *
+ * Every logger posting the fixture as it is sends the same station's same
+ * values, which fieldgate's values table folds into one set of rows. So
+ * fieldgate also runs with each post under a station never seen before,
+ * every value a new row, as many distinct loggers sending new data would.
  */
 import { join } from "node:path";
 import {
@@ -20,7 +25,7 @@ import { startDenoPeer } from "./lib/peer.ts";
 import { type Child, delay, spawnChild, succeeds } from "./lib/process.ts";
 import type { Column, ScenarioResult } from "./lib/report.ts";
 import { HTTP_FAILED, latencyColumns, PEAK_RSS, ScenarioTable, SERVER_CORES, serverUsage } from "./lib/table.ts";
-import { ensureWrk, runWrk, writePostScript } from "./lib/wrk.ts";
+import { ensureWrk, postPreamble, runWrk, writePostScript } from "./lib/wrk.ts";
 
 /** How hard and how long to push. */
 export interface OttOptions {
@@ -30,9 +35,11 @@ export interface OttOptions {
   backends: Backend[];
 }
 
-/** A server ready for load: where to POST, where its files land, how to count its rows. */
+/** A server ready for load: where to POST, what wrk sends, where its files land, how to count its rows. */
 interface OttTarget {
   url: string;
+  /** The wrk script: the fixture as it is, or under a new station each post. */
+  script: string;
   filesDir: string;
   child: Child;
   /** Rows the server recorded (transmissions); absent for peers without a database. */
@@ -41,6 +48,8 @@ interface OttTarget {
 }
 
 const STATION_ID = "0000452891";
+/** The server name of fieldgate's rows whose posts each come from a new station. */
+const NEW_STATIONS = "fieldgate, new station each post";
 const BODY_BYTES = 8192;
 const FIXTURE = new URL("../../shared/fixtures/ott-senddata.xml", import.meta.url);
 const START_TIMEOUT_MS = 30_000;
@@ -65,39 +74,44 @@ export async function ottScenario(context: BenchContext, options: OttOptions): P
   );
   const bodyFile = join(context.root, "ott-senddata-8k.xml");
   await Deno.writeFile(bodyFile, await eightKilobyteBody());
+  const headers = { "Content-Type": "application/xml", "Authorization": basicAuthHeader() };
   const script = join(context.root, "ott-post.lua");
-  await writePostScript(script, bodyFile, {
-    "Content-Type": "application/xml",
-    "Authorization": basicAuthHeader(),
-  });
+  await writePostScript(script, bodyFile, headers);
+  const newStationScript = join(context.root, "ott-post-new-station.lua");
+  await writeNewStationScript(newStationScript, bodyFile, headers);
 
   const contenders: Contender<OttTarget>[] = [
-    ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(context, backend)),
-
-    { server: "ceiling: Deno.serve + file", backend: "-", start: () => ceilingTarget(context) },
-    { server: "Flask + gunicorn (sync)", backend: "-", start: () => flaskTarget(context) },
+    ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(context, backend, script)),
+    ...options.backends.map((backend) => ({
+      server: NEW_STATIONS,
+      backend,
+      start: () => fieldgateTarget(context, backend, newStationScript),
+    })),
+    { server: "ceiling: Deno.serve + file", backend: "-", start: () => ceilingTarget(context, script) },
+    { server: "Flask + gunicorn (sync)", backend: "-", start: () => flaskTarget(context, script) },
   ];
   const setup = `${options.loggers} loggers, ${options.durationS} s`;
   const measured = await measureContenders(
     { scenario: "ott", setup, repetitions: options.repetitions, contenders },
-    (target) => measure(target, script, options),
+    (target) => measure(target, options),
   );
   const [ceiling, flask] = measured.rows.slice(-2); // the peers come last, as listed above
   return new ScenarioTable("OTT: durable HTTPS posts of an 8 KB transmission", COLUMNS).add(measured, [
     ...ratiosAgainst(measured.rows, flask, "Flask", "postsPerS", "≥ 10"),
     ...ratiosAgainst(measured.rows, ceiling, "ceiling", "postsPerS"),
+    ...ratiosAgainst(measured.rows, flask, "Flask", "postsPerS", "", NEW_STATIONS),
   ]).result;
 }
 
 /** One wrk run against a started target, then the durable count once the server has settled. */
-async function measure(target: OttTarget, script: string, options: OttOptions): Promise<Measurement> {
+async function measure(target: OttTarget, options: OttOptions): Promise<Measurement> {
   const before = await target.child.usage();
   const wrk = await runWrk({
     url: `${target.url}/ottt?stationid=${STATION_ID}&action=senddata`,
     connections: options.loggers,
     threads: 2,
     durationS: options.durationS,
-    script,
+    script: target.script,
   });
   const after = await target.child.usage();
   const files = await settledFileCount(target.filesDir);
@@ -123,10 +137,11 @@ async function measure(target: OttTarget, script: string, options: OttOptions): 
   };
 }
 
-async function fieldgateTarget(context: BenchContext, backend: Backend): Promise<OttTarget> {
+async function fieldgateTarget(context: BenchContext, backend: Backend, script: string): Promise<OttTarget> {
   const server = await startFieldgate(context, { backend, meter: false });
   return {
     url: server.url,
+    script,
     filesDir: join(server.dataDir, "ott", "senddata"),
     child: server.child,
     rows: async () => {
@@ -143,13 +158,13 @@ async function fieldgateTarget(context: BenchContext, backend: Backend): Promise
   };
 }
 
-async function ceilingTarget(context: BenchContext): Promise<OttTarget> {
+async function ceilingTarget(context: BenchContext, script: string): Promise<OttTarget> {
   const dataDir = await context.newDir("ceiling-ott-");
   const peer = await startDenoPeer(context, "ceiling_ott.ts", ["--data-dir", dataDir]);
-  return peerTarget(`https://127.0.0.1:${peer.port}`, dataDir, peer.child, context);
+  return peerTarget(`https://127.0.0.1:${peer.port}`, script, dataDir, peer.child, context);
 }
 
-async function flaskTarget(context: BenchContext): Promise<OttTarget> {
+async function flaskTarget(context: BenchContext, script: string): Promise<OttTarget> {
   const dataDir = await context.newDir("flask-ott-");
   const workers = 2 * navigator.hardwareConcurrency + 1;
   const child = spawnChild({
@@ -167,16 +182,17 @@ async function flaskTarget(context: BenchContext): Promise<OttTarget> {
       START_TIMEOUT_MS,
     );
     await child.waitFor((line) => line.includes("Booting worker") || undefined, START_TIMEOUT_MS);
-    return peerTarget(`https://127.0.0.1:${port}`, dataDir, child, context);
+    return peerTarget(`https://127.0.0.1:${port}`, script, dataDir, child, context);
   } catch (error) {
     await child.stop();
     throw error;
   }
 }
 
-function peerTarget(url: string, dataDir: string, child: Child, context: BenchContext): OttTarget {
+function peerTarget(url: string, script: string, dataDir: string, child: Child, context: BenchContext): OttTarget {
   return {
     url,
+    script,
     filesDir: join(dataDir, "senddata"),
     child,
     async stop() {
@@ -223,6 +239,29 @@ async function countFiles(directory: string): Promise<number> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return count;
+}
+
+/**
+ * Writes a wrk script that POSTs the body in `bodyFile` with its station id, in the query and the body,
+ * replaced by one no post has used: wrk thread number and request count, ten digits like the fixture's.
+ */
+async function writeNewStationScript(path: string, bodyFile: string, headers: Record<string, string>): Promise<void> {
+  const lines = [
+    ...postPreamble(headers),
+    `local file = assert(io.open(${JSON.stringify(bodyFile)}, "rb"))`,
+    'local template = file:read("*a")',
+    "file:close()",
+    "local threads = 0",
+    'function setup(thread) threads = threads + 1; thread:set("thread_number", threads) end',
+    "local i = 0",
+    "function request()",
+    "  i = i + 1",
+    '  local station = string.format("%03d%07d", thread_number, i)',
+    `  local body = string.gsub(template, "${STATION_ID}", station)`,
+    '  return wrk.format(nil, "/ottt?stationid=" .. station .. "&action=senddata", nil, body)',
+    "end",
+  ];
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
 }
 
 /**

@@ -60,10 +60,17 @@ export async function measureContenders<T extends { stop(): Promise<void> }>(
   return { rows, warnings };
 }
 
-/** `fieldgate <backend> ÷ <peer name>` of `key` for every fieldgate row. */
-export function ratiosAgainst(rows: Row[], peer: Row, peerName: string, key: string, target = ""): Ratio[] {
-  return rows.filter((row) => row.server === "fieldgate").map((row) => ({
-    label: `fieldgate ${row.backend} ÷ ${peerName}`,
+/** `<server> <backend> ÷ <peer name>` of `key` for every row of `server` (fieldgate's by default). */
+export function ratiosAgainst(
+  rows: Row[],
+  peer: Row,
+  peerName: string,
+  key: string,
+  target = "",
+  server = "fieldgate",
+): Ratio[] {
+  return rows.filter((row) => row.server === server).map((row) => ({
+    label: `${server} ${row.backend} ÷ ${peerName}`,
     setup: row.setup,
     value: ratioSpread(row.runs, peer.runs, key),
     target,
