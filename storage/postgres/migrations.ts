@@ -277,6 +277,24 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       await tx`alter table tus_uploads add column upload_concat text`;
     },
   },
+  {
+    version: 9,
+    name: "OTT: values keep their transmission by construction instead of a per-row foreign key check",
+    async up(tx) {
+      // As migration 7 for meters: every batch inserts its transmissions and their values in one
+      // transaction, and transmissions are never deleted (the trigger refuses it), so the per-row check
+      // only cost time: 330,000 values took 3.95 s to upsert with it and 2.41 s without (psql, this machine).
+      await tx`alter table ott_values drop constraint if exists ott_values_file_fkey`;
+      await tx`
+        create function refuse_ott_transmission_delete() returns trigger language plpgsql as $$
+        begin
+          raise exception 'ott_transmissions rows are never deleted or truncated: OTT values refer to them';
+        end $$`;
+      await tx`
+        create trigger ott_transmissions_never_deleted before delete or truncate on ott_transmissions
+        for each statement execute function refuse_ott_transmission_delete()`;
+    },
+  },
 ];
 
 /** Advisory lock key serialising migrations of every fieldgate instance sharing a database. */
