@@ -3,34 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { OttWriterThread } from "../../storage/sqlite/ott_writer.ts";
 import { openSqliteStore } from "../../storage/sqlite/store.ts";
-import type { OttRecord } from "../../storage/types.ts";
-
-function record(file: string, value: number): OttRecord {
-  return {
-    transmission: {
-      stationId: "0000452891",
-      action: "senddata",
-      receivedAt: new Date(1_700_000_000_123),
-      file,
-      bytes: 8193,
-      user: "dl001",
-      remoteAddr: "127.0.0.1",
-      parseError: null,
-    },
-    values: [{
-      stationId: "0000452891",
-      channelId: "0001",
-      channelName: "Water level",
-      unit: "m",
-      time: new Date(1_700_000_000_000),
-      value,
-      rawValue: String(value),
-      errorCode: null,
-      errorText: null,
-    }],
-    alarm: null,
-  };
-}
+import { oneValueOttRecord as record } from "../helpers/ott_record.ts";
 
 async function withDatabase(test: (path: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "fieldgate-ott-writer-" });

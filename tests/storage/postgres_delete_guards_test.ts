@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { loadConfig } from "../../config.ts";
 import { openRecordStore } from "../../storage/open.ts";
 import type { RecordStore } from "../../storage/types.ts";
+import { oneValueOttRecord } from "../helpers/ott_record.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
 
 /** Stores what `record` writes through a fresh store, closes it, then hands a plain connection to `check`. */
@@ -42,33 +43,9 @@ Deno.test("PostgreSQL: pubs with readings cannot be deleted or truncated, since 
 });
 
 Deno.test("PostgreSQL: OTT transmissions cannot be deleted or truncated, since no foreign key checks each value", async () => {
-  const receivedAt = new Date("2026-11-24T05:00:00Z");
-  const file = "senddata/2026/11/24/0000452891_20261124T050000000000.xml";
+  const file = "senddata/2023/11/14/0000452891_2023-11-14T22+13+20.123000";
   await afterRecording(async (store) => {
-    await store.ott.record({
-      transmission: {
-        stationId: "0000452891",
-        action: "senddata",
-        receivedAt,
-        file,
-        bytes: 100,
-        user: "dl001",
-        remoteAddr: "127.0.0.1",
-        parseError: null,
-      },
-      values: [{
-        stationId: "0000452891",
-        channelId: "0001",
-        channelName: "Stage",
-        unit: "m",
-        time: receivedAt,
-        value: 0.85,
-        rawValue: "0.850",
-        errorCode: null,
-        errorText: null,
-      }],
-      alarm: null,
-    });
+    await store.ott.record(oneValueOttRecord(file, 0.85));
   }, async (sql) => {
     await assert.rejects(sql`delete from ott_transmissions where file = ${file}`, /never deleted/);
     await assert.rejects(sql`truncate ott_transmissions cascade`, /never deleted/);
