@@ -113,11 +113,6 @@ export class DeviceSocket implements DeviceConnection {
         this.#untakenChars -= line.length;
         yield line;
       }
-      // Emptied before waiting, so no line of this packet stays referenced until the next one: whatever a packet
-      // allocates and is still referenced when the garbage collector runs is copied, and at 10,000 connections
-      // that copying made every young-generation collection take tens of milliseconds (bench/README.md).
-      this.#ready.length = 0;
-      this.#next = 0;
       if (this.eof || this.#splitter.overflowed) return;
       if (this.#draining && this.#splitter.bufferedBytes === 0) return;
       if (this.ioError !== undefined) throw this.ioError;
@@ -198,12 +193,16 @@ export class DeviceSocket implements DeviceConnection {
 
   #accept(chunk: Uint8Array): void {
     this.#lastActivity = Date.now();
+    if (this.#next === this.#ready.length) {
+      this.#ready = [];
+      this.#next = 0;
+    }
     for (const line of this.#splitter.push(chunk)) {
       this.#ready.push(line);
       this.#untakenChars += line.length;
     }
     if (this.#untakenChars >= MAX_UNTAKEN_CHARS) this.#stream!.pause();
-    this.#wakeUp();
+    this.#wake?.();
   }
 
   #endOfStream(): void {
@@ -218,20 +217,16 @@ export class DeviceSocket implements DeviceConnection {
   /** Applies a socket event's effect, then wakes whoever waits for one. */
   #event(effect: () => unknown): void {
     effect();
-    this.#wakeUp();
+    this.#wake?.();
   }
 
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  /** Resolves at the next socket event. Only the promise and its resolver live while a connection waits. */
   #nextEvent(): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#wake = resolve;
-    return promise;
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#wake = undefined;
+        resolve();
+      };
+    });
   }
 
   /**

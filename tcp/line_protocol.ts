@@ -22,42 +22,46 @@ export async function serveLines(
   maxInFlight: number,
 ): Promise<void> {
   const pending: PendingReply[] = [];
+  let wakeWriter: (() => void) | undefined;
+  let readerDone = false;
   let slotFreed: (() => void) | undefined;
-  let writeFailure: { error: unknown } | undefined;
-  let writer: Promise<void> | undefined;
 
-  // Runs only while replies are owed (started by the line that owes one), so a connection waiting for its next
-  // packet holds no promise of ours: at 10,000 connections such per-packet leftovers are what made the garbage
-  // collector's pauses long (bench/README.md).
-  const writeOwed = async () => {
-    try {
-      while (pending.length > 0) {
-        await pending[0].settled;
-        const ready: string[] = [];
-        while (pending.length > 0 && pending[0].text !== undefined) ready.push(pending.shift()!.text!);
-        slotFreed?.();
-        await connection.reply(ready.join("\n"));
+  const writer = (async () => {
+    while (!readerDone || pending.length > 0) {
+      if (pending.length === 0) {
+        await new Promise<void>((resolve) => wakeWriter = resolve);
+        continue;
       }
-    } catch (error) {
-      // A failed write (device gone): the reader stops at its next line, and serveLines throws this.
-      writeFailure = { error };
+      await pending[0].settled;
+      const ready: string[] = [];
+      while (pending.length > 0 && pending[0].text !== undefined) ready.push(pending.shift()!.text!);
       slotFreed?.();
-    } finally {
-      writer = undefined;
+      await connection.reply(ready.join("\n"));
     }
-  };
+  })();
+  // A failed write (device gone) must not become an unhandled rejection while the reader still runs.
+  let writeFailure: { error: unknown } | undefined;
+  writer.catch((error) => {
+    writeFailure = { error };
+    slotFreed?.();
+  });
 
-  for await (const line of connection.lines()) {
-    // Bounded window: a device streaming faster than we store waits here instead of growing memory.
-    while (pending.length >= maxInFlight && !writeFailure) await new Promise<void>((resolve) => slotFreed = resolve);
-    if (writeFailure) break;
-    const reply: PendingReply = { text: undefined, settled: Promise.resolve() };
-    reply.settled = handleLine(line).then((text) => {
-      reply.text = text;
-    });
-    pending.push(reply);
-    writer ??= writeOwed();
+  try {
+    for await (const line of connection.lines()) {
+      // Bounded window: a device streaming faster than we store waits here instead of growing memory.
+      while (pending.length >= maxInFlight && !writeFailure) await new Promise<void>((resolve) => slotFreed = resolve);
+      if (writeFailure) break;
+      const reply: PendingReply = { text: undefined, settled: Promise.resolve() };
+      reply.settled = handleLine(line).then((text) => {
+        reply.text = text;
+      });
+      pending.push(reply);
+      wakeWriter?.();
+    }
+  } finally {
+    readerDone = true;
+    wakeWriter?.();
   }
-  await writer;
+  await writer.catch(() => {});
   if (writeFailure) throw writeFailure.error;
 }
