@@ -9,8 +9,6 @@ import { scanSendData } from "./ott_senddata_scan.ts";
 import { err, ok, type Result } from "./result.ts";
 import { childrenNamed, parseXmlTree, type XmlElement } from "./xml_tree.ts";
 
-export { parseLoggerTime } from "./ott_time.ts";
-
 /** The two things a logger sends. */
 export type OttAction = "senddata" | "sendalarm";
 

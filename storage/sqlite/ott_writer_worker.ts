@@ -24,6 +24,8 @@ serveWriterRequests("OTT writer", (db) => {
  * No batch holds one key twice (ottBatchRows), so no statement updates a row it inserted.
  */
 const VALUES_PER_STATEMENT = 50;
+/** One value's placeholders, as many as PackedOttRows carries per value. */
+const VALUE_PLACEHOLDERS = `(${Array(VALUE_FIELDS).fill("?").join(", ")})`;
 
 /** Prepares the write statements once and returns the function that commits one batch's rows. */
 function ottRowsWriter(db: DatabaseSync): (rows: PackedOttRows) => void {
@@ -33,7 +35,7 @@ function ottRowsWriter(db: DatabaseSync): (rows: PackedOttRows) => void {
   const upsertValues = (count: number) =>
     db.prepare(`
     INSERT INTO ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
-    VALUES ${Array(count).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
+    VALUES ${Array(count).fill(VALUE_PLACEHOLDERS).join(", ")}
     ON CONFLICT (station_id, channel_id, t) DO UPDATE SET
       channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
       raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { checkOttQuery, ottResponseXml, parseLoggerTime, parseOttBody } from "../../domain/ott.ts";
+import { checkOttQuery, ottResponseXml, parseOttBody } from "../../domain/ott.ts";
+import { parseLoggerTime } from "../../domain/ott_time.ts";
 import { decodeXml } from "../../domain/xml_decode.ts";
 import { readFixture } from "../helpers/fixtures.ts";
 
