@@ -32,6 +32,7 @@ export function ottStoreContract(name: string, freshDatabase: () => Promise<Cont
       value("S1", "0030", minutes(2), -1.7976931348623157e308, { rawValue: "-1.79e308" }),
       value("S1", "0040", minutes(3), 5e-324, { unit: "" }),
       value("S1", "0050", minutes(4), 42),
+      value("S1", "0060", minutes(4), Infinity, { rawValue: "1e999" }),
     ];
     await store.ott.record(ottRecord("S1", "senddata/a", minutes(5), { values }));
     assert.deepEqual(await readAll(store, {}), values.map((v) => ({ ...v, file: "senddata/a" })));
