@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathExists } from "../../storage/blob_fs.ts";
 import * as openpgp from "openpgp";
 import { createProject, createUpload, patch, sha256Hex, testBytes, waitUntilEncrypted } from "../helpers/dropoff.ts";
 import { decrypt, ownerKeys } from "../helpers/openpgp.ts";
@@ -197,6 +198,11 @@ Deno.test("encryption at rest: a stop during sealing leaves no partial ciphertex
 
     await using server = await startTestServer({ dataDir });
     await waitUntilEncrypted(server.fetch, projectId, uploadId);
+    // The listing says encrypted once the .gpg is complete; the sealer removes the plaintext right after.
+    const plaintext = join(dataDir, "uploads", projectId, uploadId);
+    for (const deadline = Date.now() + 10_000; await pathExists(plaintext) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const onDisk = await Array.fromAsync(Deno.readDir(join(dataDir, "uploads", projectId)));
     assert.deepEqual(onDisk.map((file) => file.name), [`${uploadId}.gpg`]);
     assert.equal(
