@@ -57,6 +57,7 @@ const WARMUP_REQUESTS = 100;
 /** Seconds of each wrk run against a /live endpoint. */
 const WRK_QUERY_SECONDS = 3;
 const LEADERS = 10;
+const QUERY_CEILING = "ceiling: Deno.serve, fixed answers";
 const NOTIFICATION_USER = { name: "bench", password: "cmx notification password for loopback only" };
 const API_USER = { name: "benchapi", password: "cmx api password for loopback only" };
 const API_HEADERS = { "Content-Type": "application/json", "Authorization": basicAuthHeader(API_USER) };
@@ -71,8 +72,8 @@ const CREDENTIALS = [
 
 type QueryPath = "leaderboard" | "username_data";
 
-/** A server ready for notification posts; `stored` counts what it recorded (fieldgate only). */
-interface IngestTarget {
+/** A server ready for notification posts and /live queries; `stored` counts what it recorded (fieldgate only). */
+interface CmxTarget {
   url: string;
   child: Child;
   stored?: () => Promise<number>;
@@ -120,8 +121,8 @@ async function ingestPart(context: BenchContext, options: CmxOptions): Promise<S
       headers: { "Content-Type": "application/json", "Authorization": basicAuthHeader(NOTIFICATION_USER) },
     }),
   );
-  const contenders: Contender<IngestTarget>[] = [
-    ...fieldgateContenders(options.backends, (backend) => fieldgateIngestTarget(context, backend)),
+  const contenders: Contender<CmxTarget>[] = [
+    ...fieldgateContenders(options.backends, (backend) => fieldgateCmxTarget(context, backend)),
     { server: "ceiling: Deno.serve + JSON.parse", backend: "-", start: () => ceilingTarget(context) },
   ];
   const setup = `${options.clients} clients × ${options.batch}/post, ${options.durationS} s`;
@@ -133,7 +134,7 @@ async function ingestPart(context: BenchContext, options: CmxOptions): Promise<S
     .add(measured, ratiosAgainst(measured.rows, measured.rows.at(-1)!, "ceiling", "notificationsPerS")).result;
 }
 
-async function measureIngest(target: IngestTarget, script: string, options: CmxOptions): Promise<Measurement> {
+async function measureIngest(target: CmxTarget, script: string, options: CmxOptions): Promise<Measurement> {
   const before = await target.child.usage();
   const wrk = await runWrk({
     url: `${target.url}/notification`,
@@ -164,7 +165,7 @@ async function measureIngest(target: IngestTarget, script: string, options: CmxO
   };
 }
 
-async function fieldgateIngestTarget(context: BenchContext, backend: Backend): Promise<IngestTarget> {
+async function fieldgateCmxTarget(context: BenchContext, backend: Backend): Promise<CmxTarget> {
   const server = await startFieldgate(context, { backend, meter: false, args: CREDENTIALS });
   return { url: server.url, child: server.child, stored: () => storedNotifications(server), stop: server.stop };
 }
@@ -175,7 +176,7 @@ async function storedNotifications(server: Fieldgate): Promise<number> {
   return summary.perMinute.reduce((sum, minute) => sum + minute.notifications, 0);
 }
 
-async function ceilingTarget(context: BenchContext): Promise<IngestTarget> {
+async function ceilingTarget(context: BenchContext): Promise<CmxTarget> {
   const peer = await startDenoPeer(context, "ceiling_cmx.ts");
   return { url: `https://127.0.0.1:${peer.port}`, child: peer.child, stop: () => peer.child.stop().then(() => {}) };
 }
@@ -201,10 +202,18 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
       data.set(backend, generated);
       table.warn(`${backend}: generating the data took ${generated.generateS.toFixed(1)} s (not measured load)`);
     }
-    const contenders = fieldgateContenders(
-      options.backends,
-      (backend) => startFieldgate(context, { backend, meter: false, args: CREDENTIALS, data: data.get(backend) }),
-    );
+    const contenders: Contender<CmxTarget>[] = [
+      ...fieldgateContenders(options.backends, async (backend) => {
+        const server = await startFieldgate(context, {
+          backend,
+          meter: false,
+          args: CREDENTIALS,
+          data: data.get(backend),
+        });
+        return { url: server.url, child: server.child, stop: server.stop };
+      }),
+      { server: QUERY_CEILING, backend: "-", start: () => ceilingTarget(context) },
+    ];
     const setup = `${options.users.toLocaleString("en-US")} users, ${
       options.historyRows.toLocaleString("en-US")
     } rows, ${options.queries} req × ${options.queryConcurrency} in flight${
@@ -214,7 +223,12 @@ async function queryPart(context: BenchContext, options: CmxOptions): Promise<Sc
       { scenario: "cmx queries", setup, repetitions: options.repetitions, contenders },
       (server) => measureQueries(context, server, options, scripts),
     );
-    return table.add(measured).result;
+    return table.add(measured)
+      .note(
+        `${QUERY_CEILING}: the same clients and requests against bench/peers/ceiling_cmx.ts, which parses each ` +
+          "request and answers a fixed reply of the same size: the latency this machine and transport give at best",
+      )
+      .result;
   } finally {
     for (const generated of data.values()) await generated.remove();
   }
@@ -242,7 +256,7 @@ async function writeQueryScripts(context: BenchContext, users: number): Promise<
 
 async function measureQueries(
   context: BenchContext,
-  server: Fieldgate,
+  server: CmxTarget,
   options: CmxOptions,
   scripts: Record<QueryPath, string>,
 ): Promise<Measurement> {
