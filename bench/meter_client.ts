@@ -9,8 +9,13 @@
  * C connections offer C × 1000 ÷ N readings/s spread evenly. Once every connection is up the client
  * prints `{"connected":C}` and stays silent for `--idle-s` seconds (so the server's RSS can be read
  * with idle connections only) before sending.
+ * With `--wait-start` it waits for SIGUSR1 after that line, so several clients sharing one fleet start
+ * their idle time (and so their readings) together.
  * Sending stops after `--duration` seconds or `--max-readings` packets; outstanding replies are
- * awaited for at most `--grace` seconds. Prints one JSON line with the counts and ack latencies.
+ * awaited for at most `--grace` seconds. Prints one JSON line with the counts, ack latencies and the
+ * client's own event-loop lag while sending (every latency it records includes that lag); with
+ * `--samples-file PATH` it also writes each acknowledged packet's latency and send offset there
+ * (see {@link writeSamples}), so the reports of several clients can be merged into one distribution.
  *
  * `deno run -A bench/meter_client.ts --port N --ca-file PEM [--connections 100] [--window 16]
  *  [--interval-ms 2000 --idle-s 5] …`
@@ -21,6 +26,7 @@ import { percentile } from "./lib/stats.ts";
 
 const ACK = "Thank you";
 const CONNECT_CONCURRENCY = 50;
+const LAG_PROBE_MS = 5;
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +41,8 @@ const { values } = parseArgs({
     "first-id": { type: "string", default: "100000" },
     "interval-ms": { type: "string", default: "0" },
     "idle-s": { type: "string", default: "0" },
+    "wait-start": { type: "boolean", default: false },
+    "samples-file": { type: "string" },
   },
 });
 const caCerts = [await Deno.readTextFile(values["ca-file"]!)];
@@ -129,13 +137,13 @@ async function windowDevice(conn: Deno.TlsConn, id: number, sendUntil: number): 
 }
 
 /**
- * One paced device: a packet every `intervalMs` (the first after `offsetMs`), each reply awaited before the next.
+ * One paced device: a packet every `intervalMs` (the first at `firstAt`), each reply awaited before the next.
  * It leaves its connection open: closing thousands of TLS connections costs both sides seconds of CPU, which
  * must not delay the devices still sending, so every connection is closed once all are done.
  */
-async function pacedDevice(conn: Deno.TlsConn, id: number, sendUntil: number, offsetMs: number): Promise<void> {
+async function pacedDevice(conn: Deno.TlsConn, id: number, sendUntil: number, firstAt: number): Promise<void> {
   const replies = replyBatches(conn);
-  let nextAt = performance.now() + offsetMs;
+  let nextAt = firstAt;
   while (nextAt < sendUntil && budget > 0) {
     await delay(nextAt - performance.now());
     budget--;
@@ -150,6 +158,27 @@ async function pacedDevice(conn: Deno.TlsConn, id: number, sendUntil: number, of
     // A late reply delays the next send: a real device waits for it too.
     nextAt = sentAt + intervalMs;
   }
+}
+
+/**
+ * Starts the paced devices, each at a random offset within `intervalMs` of `started`, and resolves with their
+ * outcomes in connection order. Each device starts when its first reading is due rather than all at once:
+ * starting 10,000 devices in one go held this thread for 80–130 ms, and the readings due meanwhile then went
+ * out together, a burst that no real fleet sends.
+ */
+async function pacedFleet(sendUntil: number): Promise<PromiseSettledResult<void>[]> {
+  const schedule = conns.map((conn, index) => ({ conn, index, firstAt: started + Math.random() * intervalMs }))
+    .sort((a, b) => a.firstAt - b.firstAt);
+  const outcomes: Promise<PromiseSettledResult<void>>[] = [];
+  for (const { conn, index, firstAt } of schedule) {
+    if (firstAt > performance.now()) await delay(firstAt - performance.now());
+    // Settled at once, so a device that fails while others are still starting is no unhandled rejection.
+    outcomes[index] = pacedDevice(conn, firstId + index, sendUntil, firstAt).then(
+      (): PromiseSettledResult<void> => ({ status: "fulfilled", value: undefined }),
+      (reason): PromiseSettledResult<void> => ({ status: "rejected", reason }),
+    );
+  }
+  return Promise.all(outcomes);
 }
 
 function delay(ms: number): Promise<void> {
@@ -169,25 +198,63 @@ async function connectAll(): Promise<Deno.TlsConn[]> {
   return opened;
 }
 
+/**
+ * Samples how late a `LAG_PROBE_MS` interval fires: the time this thread could not react to a reply
+ * (its own work, garbage collection, or waiting for a core). Returns the stop function and the lags in ms.
+ */
+function probeLag(): { stop(): void; lags: number[] } {
+  const lags: number[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - last - LAG_PROBE_MS));
+    last = now;
+  }, LAG_PROBE_MS);
+  return { stop: () => clearInterval(timer), lags };
+}
+
+/**
+ * Writes the acknowledged packets' latencies, then their send offsets (ms after sending started), as
+ * little-endian float32 arrays of `acked` entries each.
+ */
+async function writeSamples(path: string): Promise<void> {
+  const samples = new Float32Array(acked * 2);
+  samples.set(latencies.subarray(0, acked));
+  samples.set(sentOffsets.subarray(0, acked), acked);
+  await Deno.writeFile(path, new Uint8Array(samples.buffer));
+}
+
+/** Resolves on the first `signal`. */
+function signalled(signal: Deno.Signal): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = () => {
+      Deno.removeSignalListener(signal, listener);
+      resolve();
+    };
+    Deno.addSignalListener(signal, listener);
+  });
+}
+
 const connectStarted = performance.now();
 const conns = await connectAll();
 const connectedAt = performance.now();
+// Listening before the line is printed: SIGUSR1 without a listener would end the process.
+const startSignal = values["wait-start"] ? signalled("SIGUSR1") : Promise.resolve();
 console.log(JSON.stringify({ connected: conns.length }));
+await startSignal;
 await delay(idleS * 1000);
 started = performance.now();
+const lag = probeLag();
 const sendUntil = started + Number(values.duration) * 1000;
-const devices = Promise.allSettled(
-  conns.map((conn, i) =>
-    intervalMs > 0
-      ? pacedDevice(conn, firstId + i, sendUntil, Math.random() * intervalMs)
-      : windowDevice(conn, firstId + i, sendUntil)
-  ),
-);
+const devices = intervalMs > 0
+  ? pacedFleet(sendUntil)
+  : Promise.allSettled(conns.map((conn, i) => windowDevice(conn, firstId + i, sendUntil)));
 const graceTimer = setTimeout(() => {
   // Bounded: whatever is still unanswered now stays unanswered.
   for (const conn of conns) conn.close();
 }, (Number(values.duration) + Number(values.grace)) * 1000);
 const outcomes = await devices;
+lag.stop();
 clearTimeout(graceTimer);
 if (intervalMs > 0) {
   for (const conn of conns) {
@@ -199,7 +266,9 @@ if (intervalMs > 0) {
   }
 }
 
+if (values["samples-file"]) await writeSamples(values["samples-file"]);
 const cpu = cpuUsage();
+const lags = lag.lags.sort((a, b) => a - b);
 const failures = outcomes.filter((outcome) => outcome.status === "rejected");
 const sorted = latencies.slice(0, acked).sort();
 // In the first interval every device sends its first packet (which registers its pub); after it, a steady fleet.
@@ -226,4 +295,6 @@ console.log(JSON.stringify({
   p999Ms: percentile(sorted, 0.999),
   steadyP50Ms: percentile(steady, 0.5),
   steadyP99Ms: percentile(steady, 0.99),
+  lagP99Ms: percentile(lags, 0.99),
+  lagMaxMs: lags.at(-1) ?? NaN,
 }));

@@ -20,7 +20,7 @@ import {
 } from "./lib/report.ts";
 import { cmxScenario } from "./cmx.ts";
 import { meterScenario } from "./meter.ts";
-import { meterFleetScenario } from "./meter_fleet.ts";
+import { FLEET_CLIENTS, meterFleetScenario } from "./meter_fleet.ts";
 import { ottScenario } from "./ott.ts";
 import { UPLOAD_CLIENTS, type UploadClient } from "./lib/tus_clients.ts";
 import { tusScenario } from "./tus.ts";
@@ -44,6 +44,7 @@ const HELP = `Usage: deno task bench [options]
                           device's first reading registers its pub, so short runs weigh that more
   --fleet-idle-s N        meter-fleet: seconds the fleet stays idle before sending, RSS read halfway (default 6;
                           --quick 2)
+  --fleet-clients N       meter-fleet: client processes the devices are split over (default 4)
   --cmx-clients N         concurrent CMX notification posters (default 64)
   --cmx-batch N           notifications per CMX post (default 10)
   --cmx-users N           generated registered users for the CMX queries (default 30000; --quick 3000)
@@ -90,6 +91,7 @@ const { values } = parseArgs({
     "fleet-interval-ms": { type: "string", default: "2000" },
     "fleet-idle-s": { type: "string" },
     "fleet-duration": { type: "string" },
+    "fleet-clients": { type: "string", default: String(FLEET_CLIENTS) },
     "cmx-clients": { type: "string", default: "64" },
     "cmx-batch": { type: "string", default: "10" },
     "cmx-users": { type: "string" },
@@ -173,6 +175,7 @@ async function runScenario(
           intervalMs: positive("fleet-interval-ms", values["fleet-interval-ms"]),
           durationS: positive("fleet-duration", values["fleet-duration"] ?? (values.quick ? String(durationS) : "30")),
           idleS: positive("fleet-idle-s", values["fleet-idle-s"] ?? (values.quick ? "2" : "6")),
+          clients: positive("fleet-clients", values["fleet-clients"]),
         }),
       ];
     case "cmx":
