@@ -5,9 +5,11 @@
  * and too slow to rebuild while requests wait (reading 30,000 rows blocks
  * the event loop for tens of milliseconds). So the store loads them once,
  * moves them along with every commit of this process, and replaces them with
- * a fresh snapshot in the background when they are older than the resync
- * period (what other processes committed shows up then). No request waits
- * for a reload except the very first. The top of the leader board is
+ * a fresh snapshot in the background: when they are older than the resync
+ * period, or a second after {@link CmxStandings.stale} said another process
+ * committed, or after a commit of this process landed while a snapshot was
+ * being read (the snapshot may miss it). No request waits for a reload except
+ * the very first. The top of the leader board is
  * remembered the same way: until a commit moves a registered device or a
  * resync replaces the standings, asking again reads no rows.
  */
@@ -31,10 +33,16 @@ export interface StandingChange {
   after: number | null;
 }
 
-/** How often PostgreSQL stores resync: other instances' walks then show within about a second. */
-export const SHARED_RESYNC_MS = 1000;
+/**
+ * How often PostgreSQL stores resync without being told: other instances
+ * announce their commits (see storage/postgres/cmx_store.ts), so this only
+ * bounds how long a lost announcement goes unnoticed.
+ */
+export const SHARED_RESYNC_MS = 60_000;
 /** SQLite is one process's file: a resync only picks up what other processes (tools) wrote. */
 export const EMBEDDED_RESYNC_MS = 60_000;
+/** How soon stale standings reload: announcements arriving in a burst cost one reload a second at most. */
+export const STALE_RESYNC_MS = 1000;
 
 /** Live standings; see the module comment. */
 export class CmxStandings {
@@ -49,6 +57,8 @@ export class CmxStandings {
   #first: Promise<void> | undefined;
   #loadedAt = -Infinity;
   #reloading = false;
+  /** Something the current snapshot does not show was committed: reload after {@link STALE_RESYNC_MS}. */
+  #stale = false;
   /** Leader rows by limit, read while {@link CmxStandings.version} was {@link #leadersVersion}. */
   #leaders = new Map<number, readonly RankedLeader[]>();
   #leadersVersion = -1;
@@ -71,12 +81,18 @@ export class CmxStandings {
       this.#first.catch(() => (this.#first = undefined));
       return this.#first;
     }
-    if (!this.#reloading && this.#now() - this.#loadedAt >= this.#resyncMs) {
+    const period = this.#stale ? STALE_RESYNC_MS : this.#resyncMs;
+    if (!this.#reloading && this.#now() - this.#loadedAt >= period) {
       this.#reload().catch(() => {
         // The current standings stay; the next request after the period tries again.
       });
     }
     return this.#first;
+  }
+
+  /** Another process committed something these standings do not show: the next request after a second reloads. */
+  stale(): void {
+    this.#stale = true;
   }
 
   /** 1 + how many registered devices walked farther than `metres`. */
@@ -114,6 +130,8 @@ export class CmxStandings {
   apply(addedMetres: number, changes: readonly StandingChange[]): void {
     // Before the first load there is nothing to move: the load reads the committed state.
     if (this.#first === undefined) return;
+    // A snapshot being read may or may not hold this commit; whichever it is, the next one will.
+    if (this.#reloading) this.#stale = true;
     this.#totalMetres += addedMetres;
     for (const { before, after } of changes) {
       if (before === after) continue;
@@ -127,9 +145,10 @@ export class CmxStandings {
 
   async #reload(): Promise<void> {
     this.#reloading = true;
+    this.#stale = false;
     try {
       const snapshot = await this.#load();
-      // The snapshot replaces whatever moved meanwhile; a commit it missed shows at the next resync.
+      // The snapshot replaces whatever moved meanwhile; a commit it missed marked the standings stale.
       this.#ranking = snapshot.ranking;
       this.#totalMetres = snapshot.totalMetres;
       this.#leaving = [];

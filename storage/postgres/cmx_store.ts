@@ -5,7 +5,9 @@
  * reads the state the previous one committed), plan in JavaScript, then
  * write devices, history, counters and zones as array parameters, pipelined.
  */
+import { getLogger } from "@logtape/logtape";
 import type postgres from "postgres";
+import { errorMessage } from "../../domain/error_message.ts";
 import type { RegistrationFacts, RegistrationOutcome } from "../../domain/cmx_live.ts";
 import { batchMacs, type CmxQueued, planCmxBatch } from "../cmx_batch.ts";
 import { type DistanceRow, distanceStates, rankLeaders } from "../cmx_rows.ts";
@@ -14,12 +16,24 @@ import { type GroupCommitOptions, GroupCommitQueue } from "../group_commit.ts";
 import type { CmxBatch, CmxDay, CmxDeviceStanding, CmxLeaderboard, CmxRules, CmxStore, CmxSummary } from "../types.ts";
 import { transaction } from "./transaction.ts";
 
+const log = getLogger(["fieldgate", "cmx"]);
+
 /** The tables cmx.unlogged switches; registrations (cmx_users, cmx_devices) always stay logged. */
 const UNLOGGABLE = ["cmx_distance", "cmx_distance_history", "cmx_counts", "cmx_zones"] as const;
+
+/**
+ * The channel on which instances sharing the database announce CMX commits
+ * that move the standings; the payload is the committing instance's id.
+ * NOTIFY is delivered only once its transaction committed, so a reload it
+ * starts reads the announced commit.
+ */
+const CHANGES_CHANNEL = "fieldgate_cmx_changes";
 
 /** {@link CmxStore} on PostgreSQL; `close()` commits what is queued (the record store ends the pool). */
 export class PostgresCmxStore implements CmxStore {
   readonly #sql: postgres.Sql;
+  readonly #instance = crypto.randomUUID();
+  readonly #listening: Promise<{ unlisten(): Promise<void> } | null>;
   /** The connection of the per-request lookups (`username_data`, `ip_username`): see openPostgresStore. */
   readonly #live: postgres.Sql;
   readonly #queue: GroupCommitQueue<CmxQueued>;
@@ -37,6 +51,22 @@ export class PostgresCmxStore implements CmxStore {
       return { ranking: float8Array(row.ranking ?? new Uint8Array()), totalMetres: row.total };
     }, SHARED_RESYNC_MS);
     this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), commitOptions);
+    // Other instances' commits make the standings stale; so does every (re)connection of the listener, since
+    // announcements made while it was away are lost. Without a listener the standings still resync periodically.
+    this.#listening = sql.listen(CHANGES_CHANNEL, (instance) => {
+      if (instance !== this.#instance) this.#standings.stale();
+    }, () => this.#standings.stale()).catch((error) => {
+      log.warn("CMX standings will only resync every {seconds} s: cannot listen for other instances: {error}", {
+        seconds: SHARED_RESYNC_MS / 1000,
+        error: errorMessage(error),
+      });
+      return null;
+    });
+  }
+
+  /** Tells the other instances, once `tx` commits, that the standings moved. */
+  async #announce(tx: postgres.TransactionSql): Promise<void> {
+    await tx`select pg_notify(${CHANGES_CHANNEL}, ${this.#instance})`;
   }
 
   record(batch: CmxBatch, rules: CmxRules): Promise<void> {
@@ -69,6 +99,7 @@ export class PostgresCmxStore implements CmxStore {
       // The device joins the ranking with what it walked before it was registered.
       const [{ metres }] = await tx`insert into cmx_distance (mac, owner) values (${mac}, ${user.email})
                on conflict (mac) do update set owner = excluded.owner returning metres`;
+      await this.#announce(tx);
       return { outcome, joined: [{ before: null, after: metres as number }] };
     });
     this.#standings.apply(0, joined);
@@ -81,6 +112,7 @@ export class PostgresCmxStore implements CmxStore {
         update cmx_distance set owner = null
         where owner is not null and mac in (select mac from cmx_devices where owner = ${email}) returning metres`;
       const left: StandingChange[] = disowned.map((row) => ({ before: row.metres as number, after: null }));
+      if (left.length > 0) await this.#announce(tx);
       return { deleted: (await tx`delete from cmx_users where email = ${email}`).count > 0, left };
     });
     this.#standings.apply(0, left);
@@ -178,8 +210,9 @@ export class PostgresCmxStore implements CmxStore {
   }
 
   /** Commits the queued posts, then refuses new ones. */
-  close(): Promise<void> {
-    return this.#queue.close();
+  async close(): Promise<void> {
+    await this.#queue.close();
+    await (await this.#listening)?.unlisten();
   }
 
   async #writeBatch(items: CmxQueued[]): Promise<void> {
@@ -236,8 +269,11 @@ export class PostgresCmxStore implements CmxStore {
             notification_count = cmx_zones.notification_count + excluded.notification_count,
             last_seen = greatest(cmx_zones.last_seen, excluded.last_seen)`);
       }
+      const moved = batchStandings(rows, plan.devices);
+      // Every walk moves the grand total, not only registered devices' places.
+      if (moved.addedMetres !== 0 || moved.changes.length > 0) writes.push(this.#announce(tx));
       await Promise.all(writes);
-      return batchStandings(rows, plan.devices);
+      return moved;
     });
     this.#standings.apply(moved.addedMetres, moved.changes);
   }

@@ -232,3 +232,31 @@ export function cmxStoreContract(name: string, freshDatabase: () => Promise<Cont
     },
   );
 }
+
+/** What only stores on a database several instances share must do (PostgreSQL). */
+export function cmxSharedStoreContract(name: string, freshDatabase: () => Promise<ContractDatabase>): void {
+  const contractCase = contractCases(name, freshDatabase);
+
+  contractCase("cmx: another instance's walks and registrations show within seconds", async (open) => {
+    const [first, second] = [await open(), await open()];
+    const place = async (store: RecordStore, nickname: string) =>
+      (await store.cmx.userDevices(`${nickname}@cmxtrackyoursteps.com`))![0].place;
+    await register(first, "hal", "00:00:00:00:00:40");
+    await first.cmx.record(post(walk("00:00:00:00:00:40", 3)), RULES);
+    await register(second, "ida", "00:00:00:00:00:41");
+    await second.cmx.record(post(walk("00:00:00:00:00:41", 5)), RULES);
+    assert.equal(await place(second, "ida"), 1, "standings loaded with both walks");
+
+    await first.cmx.record(post(walk("00:00:00:00:00:40", 10, 3)), RULES);
+    await register(first, "joe", "00:00:00:00:00:42");
+    // Well before the periodic resync: the first instance announced its commits.
+    const deadline = Date.now() + 5_000;
+    while (await place(second, "ida") !== 2) {
+      assert.ok(Date.now() < deadline, "the other instance's walk never showed");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const total = expectedMetres(walk("00:00:00:00:00:40", 13)) + expectedMetres(walk("00:00:00:00:00:41", 5));
+    assert.ok(close((await second.cmx.leaderboard(3)).totalMetres, total));
+    assert.deepEqual((await second.cmx.leaderboard(3)).leaders.map((l) => l.username), ["hal", "ida", "joe"]);
+  });
+}

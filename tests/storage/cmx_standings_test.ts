@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
-import { batchStandings, CmxStandings, placeIn, type StandingsSnapshot } from "../../storage/cmx_standings.ts";
+import {
+  batchStandings,
+  CmxStandings,
+  placeIn,
+  STALE_RESYNC_MS,
+  type StandingsSnapshot,
+} from "../../storage/cmx_standings.ts";
 
 /** Standings over a loader the test controls, on a clock it sets. */
-function standings(first: StandingsSnapshot) {
+function standings(first: StandingsSnapshot, resyncMs = 1000) {
   const clock = { now: 0 };
   const loads: ((snapshot: StandingsSnapshot) => void)[] = [];
   let failNext = false;
@@ -15,7 +21,7 @@ function standings(first: StandingsSnapshot) {
       }
       return calls++ === 0 ? Promise.resolve(first) : new Promise((resolve) => loads.push(resolve));
     },
-    1000,
+    resyncMs,
     () => clock.now,
   );
   return { subject, clock, loads, failFirst: () => (failNext = true) };
@@ -128,4 +134,53 @@ Deno.test("CmxStandings.leaders: rows read while a commit lands are not remember
   assert.equal(reads, 2);
   await subject.leaders(5, read);
   assert.equal(reads, 2);
+});
+
+Deno.test("CmxStandings: told another process committed, they reload a second later, not at every request", async () => {
+  const { subject, clock, loads } = standings(snapshot([10], 10), 60_000);
+  await subject.ready();
+  subject.apply(5, [{ before: 10, after: 15 }]);
+  clock.now = 59_999;
+  await subject.ready();
+  assert.equal(loads.length, 0, "this process's own commits need no reload");
+  clock.now = 60_000;
+  await subject.ready();
+  assert.equal(loads.length, 1, "a resync period without notice reloads anyway");
+  loads[0](snapshot([15], 15));
+  await Promise.resolve();
+
+  subject.stale();
+  subject.stale();
+  clock.now = 60_000 + STALE_RESYNC_MS - 1;
+  await subject.ready();
+  assert.equal(loads.length, 1, "within a second of the last load: no reload yet");
+  clock.now = 60_000 + STALE_RESYNC_MS;
+  await subject.ready();
+  await subject.ready();
+  assert.equal(loads.length, 2, "one reload for any number of notices");
+  loads[1](snapshot([40, 15], 55));
+  await Promise.resolve();
+  assert.equal(subject.place(20), 2, "the other process's walk shows");
+  clock.now += STALE_RESYNC_MS;
+  await subject.ready();
+  assert.equal(loads.length, 2, "after the reload the standings are fresh again");
+});
+
+Deno.test("CmxStandings: a commit landing while a snapshot is read brings another reload a second later", async () => {
+  const { subject, clock, loads } = standings(snapshot([10], 10), 60_000);
+  await subject.ready();
+  clock.now = 60_000;
+  await subject.ready();
+  assert.equal(loads.length, 1);
+  // The snapshot was read before this commit: replacing the standings with it drops the commit.
+  subject.apply(5, [{ before: 10, after: 15 }]);
+  loads[0](snapshot([10], 10));
+  await Promise.resolve();
+  assert.equal(subject.place(12), 1, "the commit is missing from the snapshot");
+  clock.now = 60_000 + STALE_RESYNC_MS;
+  await subject.ready();
+  assert.equal(loads.length, 2, "so the standings reload again");
+  loads[1](snapshot([15], 15));
+  await Promise.resolve();
+  assert.equal(subject.place(12), 2);
 });
