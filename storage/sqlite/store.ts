@@ -29,8 +29,7 @@ import { SqliteAccountStore } from "./account_store.ts";
 import { SqliteCmxStore } from "./cmx_store.ts";
 import { SqliteConfoStore } from "./confo_store.ts";
 import { SqliteDropoffStore } from "./dropoff_store.ts";
-import { Checkpointer } from "./checkpointer.ts";
-import { configureWriter, openConnection } from "./connection.ts";
+import { DURABLE_COMMITS, openConnection } from "./connection.ts";
 import { SqliteMeterStore } from "./meter_store.ts";
 import { MeterWriterThread } from "./meter_writer.ts";
 import { OttWriterThread } from "./ott_writer.ts";
@@ -43,7 +42,6 @@ export async function openSqliteStore(path: string, commitOptions: GroupCommitOp
   let reader: DatabaseSync | undefined;
   let meterWriter: MeterWriterThread | undefined;
   let ottWriter: OttWriterThread | undefined;
-  let checkpointer: Checkpointer | undefined;
   try {
     writer = openConnection(location);
     // WAL lets the reader work during commits.
@@ -51,16 +49,14 @@ export async function openSqliteStore(path: string, commitOptions: GroupCommitOp
     if (mode !== "wal") {
       throw new Error(`write-ahead logging unavailable (journal_mode stayed ${mode}); use a local filesystem`);
     }
-    configureWriter(writer);
+    writer.exec(DURABLE_COMMITS);
     migrate(writer);
     reader = openConnection(location);
     reader.exec("PRAGMA query_only = ON");
     meterWriter = await MeterWriterThread.start(location);
     ottWriter = await OttWriterThread.start(location);
-    checkpointer = await Checkpointer.start(location);
-    return new SqliteRecordStore(location, { writer, reader, meterWriter, ottWriter, checkpointer }, commitOptions);
+    return new SqliteRecordStore(location, { writer, reader, meterWriter, ottWriter }, commitOptions);
   } catch (error) {
-    await checkpointer?.close();
     await ottWriter?.close();
     await meterWriter?.close();
     reader?.close();
@@ -82,18 +78,16 @@ class SqliteRecordStore implements RecordStore {
   readonly #reader: DatabaseSync;
   readonly #queue: GroupCommitQueue<OttRecord>;
   readonly #ottWriter: OttWriterThread;
-  readonly #checkpointer: Checkpointer;
   readonly #meters: SqliteMeterStore;
   readonly #cmx: SqliteCmxStore;
   #closed = false;
 
   constructor(location: string, connections: Connections, commitOptions: GroupCommitOptions) {
-    const { writer, reader, meterWriter, ottWriter, checkpointer } = connections;
+    const { writer, reader, meterWriter, ottWriter } = connections;
     this.location = location;
     this.#writer = writer;
     this.#reader = reader;
     this.#ottWriter = ottWriter;
-    this.#checkpointer = checkpointer;
     this.#queue = new GroupCommitQueue((records) => ottWriter.write(records), commitOptions);
     this.ott = new SqliteOttStore(this.#queue, reader);
     // Readings get their own queue: a burst of readings never waits behind OTT batches, and each
@@ -117,7 +111,6 @@ class SqliteRecordStore implements RecordStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#ottWriter.close();
-    await this.#checkpointer.close();
     this.#reader.close();
     this.#writer.close();
   }
@@ -129,7 +122,6 @@ interface Connections {
   reader: DatabaseSync;
   meterWriter: MeterWriterThread;
   ottWriter: OttWriterThread;
-  checkpointer: Checkpointer;
 }
 
 type Row = Record<string, SQLInputValue>;

@@ -7,7 +7,7 @@
  * acknowledges anything.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { configureWriter, openConnection } from "./connection.ts";
+import { DURABLE_COMMITS, openConnection } from "./connection.ts";
 import type { LifecycleRequest, WriterAnswer } from "./writer_thread.ts";
 import { errorMessage } from "../../domain/error_message.ts";
 
@@ -38,7 +38,7 @@ export function serveWriterRequests<Write extends { kind: "write" }, Answer exte
     switch (request.kind) {
       case "open":
         db = openConnection(request.location);
-        configureWriter(db);
+        db.exec(DURABLE_COMMITS);
         write = prepare(db);
         return { answer: {} };
       case "close":
