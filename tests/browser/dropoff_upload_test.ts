@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchBrowser, screenshotPath } from "../helpers/browser.ts";
 import { startCutProxy } from "../helpers/cut_proxy.ts";
-import { createProject, sha256Hex, testBytes, waitUntilEncrypted } from "../helpers/dropoff.ts";
+import { createProject, listUploads, sha256Hex, testBytes, waitUntilEncrypted } from "../helpers/dropoff.ts";
 import { decrypt, ownerKeys } from "../helpers/openpgp.ts";
 import { basicAuth, startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -62,8 +62,8 @@ async function progressReaches(page: Page, percent: number): Promise<void> {
 async function bothPartlyReceived(server: TestServer, projectId: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const listed = await (await server.fetch(`/api/projects/${projectId}/uploads`, { headers: basicAuth() })).json();
-    if (listed.length === 2 && listed.every((upload: { received: number }) => upload.received > 0)) return;
+    const listed = await listUploads(server.fetch, projectId);
+    if (listed.length === 2 && listed.every((upload) => upload.received > 0)) return;
     assert.ok(Date.now() < deadline, `the closed tab's bytes were not recorded: ${JSON.stringify(listed)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -71,11 +71,11 @@ async function bothPartlyReceived(server: TestServer, projectId: string): Promis
 
 /** The uploads the owner sees, checked against the local files byte for byte (listing, download and disk). */
 async function assertStored(server: TestServer, projectId: string, files: { bytes: Uint8Array }[]): Promise<void> {
-  const listed = await (await server.fetch(`/api/projects/${projectId}/uploads`, { headers: basicAuth() })).json();
+  const listed = await listUploads(server.fetch, projectId);
   assert.equal(listed.length, files.length, JSON.stringify(listed));
   for (const file of files) {
     const sha256 = sha256Hex(file.bytes);
-    const entry = listed.find((item: { sha256: string | null }) => item.sha256 === sha256);
+    const entry = listed.find((item) => item.sha256 === sha256);
     assert.ok(entry, `no finished upload with sha256 ${sha256}: ${JSON.stringify(listed)}`);
     assert.equal(entry.size, file.bytes.length);
     assert.equal(entry.note, "cores from station 4");
@@ -198,9 +198,9 @@ Deno.test("drop-off page: files encrypted in the browser reach the owner under o
     console.log(`screenshot: ${path}`);
     assert.deepEqual(watch.problems, []);
 
-    const listed = await (await server.fetch(`/api/projects/${projectId}/uploads`, { headers: basicAuth() })).json();
+    const listed = await listUploads(server.fetch, projectId);
     for (const file of files) {
-      const entry = listed.find((item: { filename: string }) => item.filename === `${basename(file.path)}.gpg`);
+      const entry = listed.find((item) => item.filename === `${basename(file.path)}.gpg`);
       assert.ok(entry, `no upload named ${basename(file.path)}.gpg: ${JSON.stringify(listed)}`);
       await waitUntilEncrypted(server.fetch, projectId, entry.id);
       const url = `/api/projects/${projectId}/uploads/${entry.id}/file`;

@@ -20,6 +20,28 @@ export async function createProject(
   return await response.json();
 }
 
+/** One upload as the owner's listing shows it (routes/projects.ts). */
+export interface ListedUpload {
+  id: string;
+  filename: string | null;
+  note: string | null;
+  size: number | null;
+  received: number;
+  sha256: string | null;
+  complete: boolean;
+  encrypted: boolean;
+  createdAt: string;
+  finishedAt: string | null;
+  diskName: string;
+}
+
+/** The project's uploads as its owner lists them (`GET /api/projects/<id>/uploads`). */
+export async function listUploads(fetch: ServerFetch, projectId: string): Promise<ListedUpload[]> {
+  const response = await fetch(`/api/projects/${projectId}/uploads`, { headers: basicAuth() });
+  assert.equal(response.status, 200, await response.clone().text());
+  return await response.json();
+}
+
 /**
  * Waits until the background sealer has encrypted the upload at rest (the
  * owner's listing says `encrypted`); returns the listing entry.
@@ -29,12 +51,10 @@ export async function waitUntilEncrypted(
   projectId: string,
   uploadId: string,
   timeoutMs = 30_000,
-): Promise<Record<string, unknown>> {
+): Promise<ListedUpload> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await fetch(`/api/projects/${projectId}/uploads`, { headers: basicAuth() });
-    assert.equal(response.status, 200);
-    const entry = (await response.json()).find((upload: { id: string }) => upload.id === uploadId);
+    const entry = (await listUploads(fetch, projectId)).find((upload) => upload.id === uploadId);
     if (entry?.encrypted === true) return entry;
     if (Date.now() > deadline) throw new Error(`upload ${uploadId} not encrypted within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
