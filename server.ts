@@ -179,6 +179,7 @@ export async function startFieldgate(config: Config): Promise<RunningServer> {
       await Promise.all([https.shutdown(), http?.shutdown(), meter?.close(), confo?.close(), mqtt?.close()]);
       await Promise.all([uploadCleanup.stop(), uploads.sealer.close()]);
       await records.close();
+      ottFiles.close();
       mailer.close();
     },
   };

@@ -1,15 +1,31 @@
 /**
  * Filesystem blob store with atomic, durable, never-overwriting writes.
  *
- * A write goes to a hidden temp file in the target directory, is fsync'd, then
- * hard-linked to its final name (link fails instead of overwriting, unlike
- * rename), the temp name is removed and the directory fsync'd; concurrent
- * writes into one directory share that fsync (see directory_sync.ts). A reader
- * or a sync tool therefore sees either nothing or the whole file, and a crash
- * leaves at most a temp file, which {@link FileBlobStore.sweepTempFiles} removes.
+ * A write goes to a hidden temp file in the store's `.incoming` directory, is
+ * fsync'd, then hard-linked to its final name (link fails instead of
+ * overwriting, unlike rename), the temp name is removed and the final
+ * directory fsync'd; concurrent writes into one directory share that fsync
+ * (see directory_sync.ts). A reader or a sync tool therefore sees either
+ * nothing or the whole file, and a crash leaves at most a temp file, which
+ * {@link FileBlobStore.sweepTempFiles} removes. The file calls run on a
+ * thread of their own (file_writer.ts), the directory fsync here.
+ *
+ * Why temp files are not made in the final directory: on ext4 without a
+ * journal, fsyncing a directory holds the directory's lock until its blocks
+ * are written, and the thread's synchronous create and remove would wait for
+ * the fsync that is nearly always in flight under load. Only the link has to
+ * wait now; `.incoming` is never fsync'd, as nothing in it must survive a crash.
  */
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { DirectorySyncer, syncDir } from "./directory_sync.ts";
+import { FileWriterThread } from "./file_writer.ts";
+
+/** Where temp files are written, below the root; hidden, like the temp files themselves. */
+const INCOMING_DIR = ".incoming";
+/** Names a write tries before giving up (two posts in one microsecond need the second). */
+const MAX_NAME_ATTEMPTS = 1000;
+/** Names offered to the file-writing thread per write; more only when all of them are taken. */
+const NAMES_PER_WRITE = 4;
 
 /** Thrown when a relative path would leave the store's root. */
 export class UnsafePathError extends Error {
@@ -21,8 +37,11 @@ export class FileBlobStore {
   /** Absolute root directory of the store. */
   readonly root: string;
   readonly #tempSuffix: string;
+  readonly #incoming: string;
   readonly #knownDirs = new Set<string>();
   readonly #directories: DirectorySyncer;
+  /** Started by the first write: stores that only resolve paths or sweep need no thread. */
+  #writer?: FileWriterThread;
 
   /**
    * @param tempSuffix suffix of in-progress files, so sync tools can skip them (the original used `.tmp`).
@@ -31,6 +50,7 @@ export class FileBlobStore {
   constructor(root: string, tempSuffix = ".tmp", directories = new DirectorySyncer()) {
     this.root = resolve(root);
     this.#tempSuffix = tempSuffix;
+    this.#incoming = join(this.root, INCOMING_DIR);
     this.#directories = directories;
   }
 
@@ -53,46 +73,27 @@ export class FileBlobStore {
     const firstName = nameFor(0);
     const directory = dirname(this.resolve(firstName));
     await this.#ensureDir(directory);
-    const temp = join(directory, `.${crypto.randomUUID()}${this.#tempSuffix}`);
-    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o640 });
-    let target: string;
-    // The temp name goes whatever happens, also when writing it fails (disk full): a running server
-    // must not leave partial files behind, nor hold on to their space.
-    try {
-      try {
-        let written = 0;
-        while (written < data.length) written += await file.write(data.subarray(written));
-        await file.sync();
-      } finally {
-        file.close();
-      }
-      target = await this.#linkUnderNewName(temp, directory, firstName, nameFor);
-    } finally {
-      await Deno.remove(temp).catch(() => {});
+    await this.#ensureDir(this.#incoming);
+    this.#writer ??= new FileWriterThread();
+    for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt += NAMES_PER_WRITE) {
+      const targets = Array.from({ length: NAMES_PER_WRITE }, (_, offset) => {
+        const name = attempt + offset === 0 ? firstName : nameFor(attempt + offset);
+        const target = this.resolve(name);
+        if (dirname(target) !== directory) throw new UnsafePathError(`retry name left the directory: ${name}`);
+        return target;
+      });
+      const temp = join(this.#incoming, `.${crypto.randomUUID()}${this.#tempSuffix}`);
+      const linked = await this.#writer.write(temp, targets, data);
+      if (linked < 0) continue;
+      await this.#directories.sync(directory);
+      return relative(this.root, targets[linked]);
     }
-    // One fsync after both the link and the temp's removal makes the two durable together.
-    await this.#directories.sync(directory);
-    return relative(this.root, target);
+    throw new Deno.errors.AlreadyExists(`no free name for ${firstName} after ${MAX_NAME_ATTEMPTS} attempts`);
   }
 
-  /** Hard-links `temp` to the first free name `nameFor` offers in `directory`; returns that path. */
-  async #linkUnderNewName(
-    temp: string,
-    directory: string,
-    firstName: string,
-    nameFor: (attempt: number) => string,
-  ): Promise<string> {
-    for (let attempt = 0;; attempt++) {
-      const name = attempt === 0 ? firstName : nameFor(attempt);
-      const target = this.resolve(name);
-      if (dirname(target) !== directory) throw new UnsafePathError(`retry name left the directory: ${name}`);
-      try {
-        await Deno.link(temp, target);
-        return target;
-      } catch (error) {
-        if (!(error instanceof Deno.errors.AlreadyExists) || attempt >= 1000) throw error;
-      }
-    }
+  /** Ends the file-writing thread, if a write started one; resolving, reading and sweeping still work. */
+  close(): void {
+    this.#writer?.close();
   }
 
   /** Reads a stored file. */

@@ -4,9 +4,11 @@ import { FileBlobStore, UnsafePathError } from "../../storage/blob_fs.ts";
 
 async function withStore(test: (store: FileBlobStore, root: string) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "fieldgate-blob-" });
+  const store = new FileBlobStore(root, ".tmp");
   try {
-    await test(new FileBlobStore(root, ".tmp"), root);
+    await test(store, root);
   } finally {
+    store.close();
     await Deno.remove(root, { recursive: true });
   }
 }
@@ -62,6 +64,15 @@ Deno.test("sweepTempFiles removes crash leftovers and keeps finished files", asy
     assert.deepEqual(await store.sweepTempFiles(), ["x/.3f2a.tmp"]);
     const names = (await Array.fromAsync(Deno.readDir(join(root, "x")))).map((e) => e.name).sort();
     assert.deepEqual(names, ["kept", "visible.tmp"]);
+  });
+});
+
+Deno.test("temp files are written in .incoming, never in the directory that sync tools read", async () => {
+  await withStore(async (store, root) => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.writeNew(() => `synced/f${i}`, new Uint8Array([i]))));
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(join(root, ".incoming"))), []);
+    await Deno.writeFile(join(root, ".incoming", ".left-by-a-crash.tmp"), new Uint8Array([9]));
+    assert.deepEqual(await store.sweepTempFiles(), [".incoming/.left-by-a-crash.tmp"]);
   });
 });
 

@@ -118,6 +118,7 @@ Deno.test("when the directory fsync fails, no concurrent writeNew is acknowledge
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => store.writeNew((attempt) => `d/f${i}_${attempt}`, new Uint8Array([i]))),
     );
+    store.close();
     for (const result of results) {
       assert.equal(result.status, "rejected");
       assert.equal(result.reason, failure);
