@@ -9,6 +9,8 @@
  * way a group commit batches transactions.
  */
 
+import { errorMessage } from "../domain/error_message.ts";
+
 /** A temp file to write, fsync and hard-link to the first free name of `targets`. */
 export interface FileWrite {
   temp: string;
@@ -62,8 +64,8 @@ export class FileWriterThread {
       this.#inFlight.delete(id);
       batch.forEach((write, index) => {
         const answer = answers[index];
-        if (answer && "linked" in answer) write.resolve(answer.linked);
-        else write.reject(answer ? reviveError(answer.error) : new Error("the file-writing thread skipped a write"));
+        if ("linked" in answer) write.resolve(answer.linked);
+        else write.reject(reviveError(answer.error));
       });
       this.#sendQueued();
     };
@@ -114,9 +116,7 @@ export class FileWriterThread {
 
 /** Describes `error` for the other side of a message. */
 export function describeError(error: unknown): ThreadError {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: "Error", message: String(error) };
+  return { name: error instanceof Error ? error.name : "Error", message: errorMessage(error) };
 }
 
 /** The error {@link describeError} described, as an instance of the same `Deno.errors` class where there is one. */
