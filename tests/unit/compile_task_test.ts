@@ -3,16 +3,18 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SOURCE_DIRS = ["auth", "certs", "cli", "domain", "https", "metrics", "routes", "storage", "tcp"];
+/** What `deno task start` does not run: dependencies, tests, benchmarks (and hidden directories such as .git). */
+const NOT_SOURCES = new Set(["node_modules", "tests", "bench"]);
 
-/** Every `new URL("./…_worker.ts", import.meta.url)` under the source directories, relative to the repository. */
+/** Every `new URL("./…_worker.ts", import.meta.url)` in fieldgate's sources, relative to the repository. */
 async function workerScripts(): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for await (const entry of Deno.readDir(dir)) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory) await walk(path);
-      else if (entry.name.endsWith(".ts")) {
+      if (entry.isDirectory) {
+        if (!entry.name.startsWith(".") && !NOT_SOURCES.has(entry.name)) await walk(path);
+      } else if (entry.name.endsWith(".ts")) {
         const text = await Deno.readTextFile(path);
         for (const match of text.matchAll(/new URL\("(\.\.?\/[^"]+_worker\.ts)", import\.meta\.url\)/g)) {
           found.push(relative(ROOT, join(dirname(path), match[1])));
@@ -20,7 +22,7 @@ async function workerScripts(): Promise<string[]> {
       }
     }
   };
-  for (const dir of SOURCE_DIRS) await walk(join(ROOT, dir));
+  await walk(ROOT);
   return found.sort();
 }
 
