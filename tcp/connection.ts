@@ -11,15 +11,31 @@ export interface DeviceConnection {
   /** Client IP: from the PROXY header in proxy mode, else the socket peer. */
   readonly remoteAddr: string;
   /**
-   * Lines as they arrive, without "\n" or "\r\n"; blank lines are skipped; the
-   * last line counts even without a newline once the client half-closes. Ends
-   * at end of stream, at a line longer than the limit (the listener then sends
-   * the error line, after the handler has returned) or when the server shuts
-   * down between lines. Throws if the connection breaks. Iterate it once.
+   * Delivers the lines as they arrive, pushed rather than pulled: `sink.line`
+   * is called for each line (without "\n" or "\r\n"; blank lines are
+   * skipped; the last line counts even without a newline once the client
+   * half-closes), with no promise per line, so a connection waiting for its
+   * next line holds no per-line objects (at 10,000 devices those survived
+   * every young-generation collection and made each one slow). `sink.line`
+   * returning false takes no more lines until {@link DeviceConnection.resumeLines}.
+   * `sink.end` is called once: without a failure at end of stream, at a line
+   * longer than the limit (the listener then sends the error line, after the
+   * handler has returned) or when the server shuts down between lines; with
+   * one when the connection breaks. Call it once.
    */
-  lines(): AsyncIterable<string>;
+  receiveLines(sink: LineSink): void;
+  /** After `sink.line` returned false: hands over the lines waiting, then reads on. Not from within `sink.line`. */
+  resumeLines(): void;
   /** Writes `line` + "\n"; resolves once handed to the kernel. Replies go out in call order. */
   reply(line: string): Promise<void>;
+}
+
+/** Where {@link DeviceConnection.receiveLines} delivers. */
+export interface LineSink {
+  /** One line, in order; false = no more until resumeLines(). */
+  line(text: string): boolean;
+  /** No more lines: `failure` undefined when they simply end, else why the connection broke. */
+  end(failure?: { error: unknown }): void;
 }
 
 // After "line too long", how long to swallow what the client is still sending, so that closing with unread
@@ -45,7 +61,7 @@ export class DeviceSocket implements DeviceConnection {
   #stream?: Socket;
   readonly #splitter: LineSplitter;
   readonly #idleMs: number;
-  #ready: string[] = [];
+  readonly #ready: string[] = [];
   #next = 0;
   /** Characters of the lines in #ready the handler has not taken yet. */
   #untakenChars = 0;
@@ -59,6 +75,11 @@ export class DeviceSocket implements DeviceConnection {
   #lastActivity = Date.now();
   #idleTimer?: ReturnType<typeof setTimeout>;
   #wake?: () => void;
+  /** receiveLines()' sink, until its end() is called. */
+  #sink?: LineSink;
+  /** The sink returned false and takes no lines until resumeLines(). */
+  #sinkFull = false;
+  #pumping = false;
 
   /** @param tcp the accepted TCP socket: destroying it ends the connection, TLS or not */
   constructor(tcp: Socket, options: { peer: string; maxLineBytes: number; idleTimeoutSeconds: number }) {
@@ -103,27 +124,16 @@ export class DeviceSocket implements DeviceConnection {
     this.#armIdleTimer(this.#idleMs);
   }
 
-  async *lines(): AsyncGenerator<string> {
-    if (this.#iterated) throw new Error("DeviceConnection.lines() can be iterated only once");
+  receiveLines(sink: LineSink): void {
+    if (this.#iterated) throw new Error("DeviceConnection lines can be received only once");
     this.#iterated = true;
-    while (true) {
-      while (this.#next < this.#ready.length) {
-        this.lineCount++;
-        const line = this.#ready[this.#next++];
-        this.#untakenChars -= line.length;
-        yield line;
-      }
-      if (this.eof || this.#splitter.overflowed) return;
-      if (this.#draining && this.#splitter.bufferedBytes === 0) return;
-      if (this.ioError !== undefined) throw this.ioError;
-      if (this.#closed) throw new Error(`connection closed: ${this.endReason ?? "by the client"}`);
-      if (this.endReason !== undefined) throw new Error(`connection closed: ${this.endReason}`);
-      this.#reading = true;
-      this.#lastActivity = Date.now();
-      this.#stream!.resume();
-      await this.#nextEvent();
-      this.#reading = false;
-    }
+    this.#sink = sink;
+    this.#pump();
+  }
+
+  resumeLines(): void {
+    this.#sinkFull = false;
+    this.#pump();
   }
 
   reply(line: string): Promise<void> {
@@ -143,7 +153,7 @@ export class DeviceSocket implements DeviceConnection {
 
   /**
    * Server shutdown: before the handler runs, close at once; afterwards end
-   * `lines()` at the next line boundary (now, if the client is between lines),
+   * the lines at the next line boundary (now, if the client is between lines),
    * leaving the connection open for the replies still owed.
    */
   drain(): void {
@@ -194,7 +204,7 @@ export class DeviceSocket implements DeviceConnection {
   #accept(chunk: Uint8Array): void {
     this.#lastActivity = Date.now();
     if (this.#next === this.#ready.length) {
-      this.#ready = [];
+      this.#ready.length = 0;
       this.#next = 0;
     }
     for (const line of this.#splitter.push(chunk)) {
@@ -202,7 +212,58 @@ export class DeviceSocket implements DeviceConnection {
       this.#untakenChars += line.length;
     }
     if (this.#untakenChars >= MAX_UNTAKEN_CHARS) this.#stream!.pause();
+    this.#pump();
     this.#wake?.();
+  }
+
+  /**
+   * Whether the lines are over once every ready line is taken: undefined = not over, `{}` = they end,
+   * `{ failure }` = the connection broke.
+   */
+  #linesOver(): { failure?: { error: unknown } } | undefined {
+    if (this.eof || this.#splitter.overflowed) return {};
+    if (this.#draining && this.#splitter.bufferedBytes === 0) return {};
+    if (this.ioError !== undefined) return { failure: { error: this.ioError } };
+    if (this.#closed) {
+      return { failure: { error: new Error(`connection closed: ${this.endReason ?? "by the client"}`) } };
+    }
+    if (this.endReason !== undefined) return { failure: { error: new Error(`connection closed: ${this.endReason}`) } };
+    return undefined;
+  }
+
+  /**
+   * Run on every socket event: hands the sink the ready lines, ends it when the lines are over, or else
+   * reads on. Nothing is allocated while waiting.
+   */
+  #pump(): void {
+    const sink = this.#sink;
+    if (sink === undefined || this.#sinkFull || this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#reading = false;
+      while (this.#next < this.#ready.length) {
+        this.lineCount++;
+        const line = this.#ready[this.#next++];
+        this.#untakenChars -= line.length;
+        if (!sink.line(line)) {
+          this.#sinkFull = true;
+          return;
+        }
+      }
+      // Emptied rather than replaced, so a connection waiting for its next line keeps neither the array nor the line.
+      this.#ready.length = 0;
+      this.#next = 0;
+      const over = this.#linesOver();
+      if (over) {
+        this.#sink = undefined;
+        return sink.end(over.failure);
+      }
+      this.#reading = true;
+      this.#lastActivity = Date.now();
+      this.#stream!.resume();
+    } finally {
+      this.#pumping = false;
+    }
   }
 
   #endOfStream(): void {
@@ -217,6 +278,7 @@ export class DeviceSocket implements DeviceConnection {
   /** Applies a socket event's effect, then wakes whoever waits for one. */
   #event(effect: () => unknown): void {
     effect();
+    this.#pump();
     this.#wake?.();
   }
 
@@ -233,7 +295,7 @@ export class DeviceSocket implements DeviceConnection {
    * One timer per connection, re-armed only when it fires (not on every read):
    * the connection is idle when we have been waiting for the client (to send,
    * or to take our replies) for the whole timeout. A busy handler does not count.
-   * A silent client gets a clean close (lines() throws, finish() ends the
+   * A silent client gets a clean close (the lines end with a failure, finish() ends the
    * stream); one that does not read our replies is cut off.
    */
   #armIdleTimer(ms: number): void {

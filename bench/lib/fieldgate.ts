@@ -27,6 +27,15 @@ export interface Fieldgate {
 
 const START_TIMEOUT_MS = 60_000;
 
+/**
+ * V8 flags for fieldgate alone (not the load generators or peers), e.g.
+ * `FIELDGATE_BENCH_V8_FLAGS=--trace-gc,--trace-gc-nvp`: passed as `--v8-flags=`.
+ * `DENO_V8_FLAGS` would reach every Deno child, and a trace on the meter clients' stdout corrupts their reports.
+ */
+const V8_FLAGS = Deno.env.get("FIELDGATE_BENCH_V8_FLAGS") ?? "";
+/** Where fieldgate's logs (its stdout and stderr, e.g. a GC trace) go and stay; default: the run's temp root, removed. */
+const LOG_DIR = Deno.env.get("FIELDGATE_BENCH_LOG_DIR") ?? "";
+
 interface ListeningProperties {
   httpsPort: number;
   meterPort?: number | null;
@@ -59,12 +68,14 @@ export async function startFieldgate(context: BenchContext, options: FieldgateOp
     ? await createScratchDatabase(context.postgresUrl)
     : null;
   const profile = profileRequest();
+  if (LOG_DIR) await Deno.mkdir(LOG_DIR, { recursive: true });
   const child = spawnChild({
     command: context.deno,
     args: [
       "run",
       "-A",
       ...(profile ? [INSPECT_FLAG] : []),
+      ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
       join(context.repoRoot, "main.ts"),
       ...["--data-dir", dataDir, "--https-hostname", "127.0.0.1", "--https-port", "0", "--http-enabled", "false"],
       ...["--tls-cert-file", context.certFile, "--tls-key-file", context.keyFile],
@@ -79,7 +90,7 @@ export async function startFieldgate(context: BenchContext, options: FieldgateOp
     // In the data directory, so a fieldgate.toml in the checkout does not apply.
     cwd: dataDir,
     // One log per start: a prepared data directory is started again, and an old log's port line must not match.
-    logFile: join(context.root, `${dataDir.split("/").at(-1)}-${crypto.randomUUID().slice(0, 8)}.log`),
+    logFile: join(LOG_DIR || context.root, `${dataDir.split("/").at(-1)}-${crypto.randomUUID().slice(0, 8)}.log`),
   });
   const client = Deno.createHttpClient({ caCerts: [context.caCert] });
   let profiler: Profiler | undefined;

@@ -11,6 +11,7 @@ import {
   type DeviceListenerOptions,
   listenDevices,
 } from "../../tcp/listener.ts";
+import { serveLines } from "../../tcp/line_protocol.ts";
 import { lineReader, writeAll } from "../helpers/device_client.ts";
 
 /** PEM certificate (self-signed, so it is also its own CA) and key. */
@@ -131,11 +132,11 @@ export function thankYou(): { handler: ConnectionHandler; lines: string[]; remot
   const seen = { lines: [] as string[], remotes: [] as string[] };
   const handler = async (connection: DeviceConnection) => {
     seen.remotes.push(connection.remoteAddr);
-    for await (const line of connection.lines()) {
+    await serveLines(connection, async (line) => {
       seen.lines.push(line);
       if (line === "boom") throw new Error("handler bug on purpose");
-      await connection.reply("Thank you");
-    }
+      return "Thank you";
+    }, 1);
   };
   return { handler, ...seen };
 }

@@ -1,6 +1,7 @@
 /** Certificate hot reload, binding errors and shutdown of the device listener. */
 import assert from "node:assert/strict";
 import type { DeviceConnection } from "../../tcp/listener.ts";
+import { serveLines } from "../../tcp/line_protocol.ts";
 import { listenDevices } from "../../tcp/listener.ts";
 import {
   assertGoodTlsClient,
@@ -52,15 +53,14 @@ Deno.test("close() ends idle devices at once, lets a line in hand finish, then f
   const cert = await certificate();
   const release = Promise.withResolvers<void>();
   const started = Promise.withResolvers<void>();
-  const handler = async (connection: DeviceConnection) => {
-    for await (const line of connection.lines()) {
+  const handler = (connection: DeviceConnection) =>
+    serveLines(connection, async (line) => {
       if (line === "slow") {
         started.resolve();
         await release.promise; // e.g. a commit in progress
       }
-      await connection.reply("Thank you");
-    }
-  };
+      return "Thank you";
+    }, 1);
   const listener = await startListener({ tls: cert }, handler);
   using idle = await LineClient.tls(listener.port, cert.cert);
   using busy = await LineClient.tls(listener.port, cert.cert);
@@ -86,13 +86,15 @@ Deno.test("close() cuts off a handler that outlives the grace period", async () 
   const cert = await certificate();
   const release = Promise.withResolvers<void>();
   const started = Promise.withResolvers<void>();
-  const listener = await startListener({ tls: cert, limits: testLimits() }, async (connection) => {
-    for await (const _ of connection.lines()) {
-      started.resolve();
-      await release.promise;
-      await connection.reply("Thank you");
-    }
-  });
+  const listener = await startListener(
+    { tls: cert, limits: testLimits() },
+    (connection) =>
+      serveLines(connection, async () => {
+        started.resolve();
+        await release.promise;
+        return "Thank you";
+      }, 1),
+  );
   using stuck = await LineClient.tls(listener.port, cert.cert);
   await stuck.send("line\n");
   await started.promise;

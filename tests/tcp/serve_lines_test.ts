@@ -1,0 +1,149 @@
+/**
+ * serveLines (the meter and confo sockets' request/reply loop) on a real device socket: it takes lines as
+ * they arrive (receiveLines) rather than through lines(), so the limits and endings are checked here too.
+ */
+import assert from "node:assert/strict";
+import type { DeviceConnection } from "../../tcp/listener.ts";
+import { serveLines } from "../../tcp/line_protocol.ts";
+import { captureLogs, certificate, LineClient, startListener, testLimits, within } from "./helpers.ts";
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("serveLines: pipelined lines are answered in order when handled out of order, at most maxInFlight at a time", async () => {
+  await using logs = await captureLogs();
+  const cert = await certificate();
+  let running = 0;
+  let mostRunning = 0;
+  const handled: string[] = [];
+  const handler = (connection: DeviceConnection) =>
+    serveLines(connection, async (line) => {
+      running++;
+      mostRunning = Math.max(mostRunning, running);
+      handled.push(line);
+      await delay(line === "0" || line === "3" ? 60 : 5); // the first of each window finishes last
+      running--;
+      return `reply ${line}`;
+    }, 3);
+  await using listener = await startListener({ tls: cert }, handler);
+  using client = await LineClient.tls(listener.port, cert.cert);
+  await client.send(Array.from({ length: 8 }, (_, i) => `${i}\n`).join(""));
+  for (let i = 0; i < 8; i++) assert.equal(await client.readLine(), `reply ${i}`);
+  assert.equal(mostRunning, 3);
+  assert.deepEqual(handled, ["0", "1", "2", "3", "4", "5", "6", "7"]);
+  await client.send("last without newline");
+  await client.conn.closeWrite();
+  assert.equal(await client.readLine(), "reply last without newline");
+  assert.equal(await client.readLine(), null);
+  const line = await logs.waitForOutcome("closed by client");
+  assert.equal(line.properties.lines, 9);
+});
+
+Deno.test("serveLines: a device that sends faster than it is served is paused, not buffered without bound", async () => {
+  const cert = await certificate();
+  const release = Promise.withResolvers<void>();
+  let handled = 0;
+  const handler = (connection: DeviceConnection) =>
+    serveLines(connection, async (line) => {
+      handled++;
+      await release.promise;
+      return `ok ${line.length}`;
+    }, 2);
+  await using listener = await startListener({ tls: cert }, handler);
+  using client = await LineClient.tls(listener.port, cert.cert);
+  const lines = 200;
+  const text = "x".repeat(1000);
+  await client.send(Array.from({ length: lines }, () => text + "\n").join(""));
+  await delay(200);
+  assert.equal(handled, 2, "only the window is handled while its replies are owed");
+  release.resolve();
+  for (let i = 0; i < lines; i++) assert.equal(await client.readLine(), "ok 1000");
+  assert.equal(handled, lines);
+});
+
+Deno.test("serveLines: a line too long gets the earlier replies, then the error line and a close", async () => {
+  await using logs = await captureLogs();
+  const cert = await certificate();
+  const handler = (connection: DeviceConnection) =>
+    serveLines(connection, async (line) => {
+      await delay(20);
+      return `ok ${line}`;
+    }, 4);
+  await using listener = await startListener({ tls: cert, limits: testLimits({ maxLineBytes: 100 }) }, handler);
+  using client = await LineClient.tls(listener.port, cert.cert);
+  await client.send("a\nb\n" + "y".repeat(500) + "\n");
+  assert.equal(await client.readLine(), "ok a");
+  assert.equal(await client.readLine(), "ok b");
+  assert.equal(await client.readLine(), "error: line longer than 100 bytes");
+  assert.equal(await client.readLine(), null);
+  const line = await logs.waitForOutcome("line longer than 100 bytes");
+  assert.equal(line.properties.lines, 2);
+});
+
+Deno.test("serveLines: a silent device is closed after the idle timeout", async () => {
+  await using logs = await captureLogs();
+  const cert = await certificate();
+  const handler = (connection: DeviceConnection) =>
+    serveLines(connection, async (line) => {
+      await delay(5);
+      return `ok ${line}`;
+    }, 4);
+  await using listener = await startListener({ tls: cert, limits: testLimits({ idleTimeoutSeconds: 0.3 }) }, handler);
+  using quiet = await LineClient.tls(listener.port, cert.cert);
+  assert.equal(await quiet.request("first"), "ok first");
+  assert.equal(await quiet.closedByServer(), "eof");
+  const line = await logs.waitForOutcome("idle timeout");
+  assert.equal(line.properties.lines, 1);
+  assert.ok(Number(line.properties.durationMs) >= 300);
+});
+
+Deno.test("serveLines: close() ends an idle device at once and lets the line in hand be answered", async () => {
+  await using logs = await captureLogs();
+  const cert = await certificate();
+  const release = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  const handler = (connection: DeviceConnection) =>
+    serveLines(connection, async (line) => {
+      if (line === "slow") {
+        started.resolve();
+        await release.promise;
+      }
+      return "Thank you";
+    }, 64);
+  const listener = await startListener({ tls: cert }, handler);
+  using idle = await LineClient.tls(listener.port, cert.cert);
+  using busy = await LineClient.tls(listener.port, cert.cert);
+  assert.equal(await idle.request("hello"), "Thank you");
+  await busy.send("slow\n");
+  await started.promise;
+  const closing = listener.close(10);
+  assert.equal(await idle.closedByServer(), "eof");
+  release.resolve();
+  assert.equal(await busy.readLine(), "Thank you");
+  assert.equal(await busy.readLine(), null);
+  await within(closing, "close()");
+  await logs.waitForOutcome("server shutting down", 2);
+});
+
+Deno.test("serveLines: a device that goes away with replies owed ends only its own connection", async () => {
+  await using logs = await captureLogs();
+  const cert = await certificate();
+  const release = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  const handler = (connection: DeviceConnection) =>
+    serveLines(connection, async (line) => {
+      started.resolve();
+      await release.promise;
+      return `ok ${line}`;
+    }, 4);
+  await using listener = await startListener({ tls: cert }, handler);
+  const gone = await LineClient.tls(listener.port, cert.cert);
+  await gone.send("1\n2\n");
+  await started.promise;
+  gone.conn.close();
+  await delay(50);
+  release.resolve();
+  const line = await logs.waitForOutcome(/connection lost|closed by client|connection closed/);
+  assert.notEqual(line.level, "error");
+  using next = await LineClient.tls(listener.port, cert.cert);
+  assert.equal(await next.request("3"), "ok 3");
+});
