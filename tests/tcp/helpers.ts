@@ -132,10 +132,10 @@ export function thankYou(): { handler: ConnectionHandler; lines: string[]; remot
   const seen = { lines: [] as string[], remotes: [] as string[] };
   const handler = async (connection: DeviceConnection) => {
     seen.remotes.push(connection.remoteAddr);
-    await serveLines(connection, async (line) => {
+    await serveLines(connection, (line) => {
       seen.lines.push(line);
-      if (line === "boom") throw new Error("handler bug on purpose");
-      return "Thank you";
+      if (line === "boom") return Promise.reject(new Error("handler bug on purpose"));
+      return Promise.resolve("Thank you");
     }, 1);
   };
   return { handler, ...seen };
