@@ -2,7 +2,14 @@
  * Logging setup: one logtape configuration for the whole process, as logfmt
  * text for people or JSON lines for machines (`--log-format json`).
  */
-import { configure, getConsoleSink, getJsonLinesFormatter, getLogfmtFormatter, reset } from "@logtape/logtape";
+import {
+  configure,
+  getJsonLinesFormatter,
+  getLogfmtFormatter,
+  reset,
+  type Sink,
+  type TextFormatter,
+} from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { problemCounterSink } from "./metrics/log_counter.ts";
 
@@ -11,9 +18,7 @@ export async function setupLogging(config: Config["log"]): Promise<void> {
   await reset();
   await configure({
     sinks: {
-      console: getConsoleSink({
-        formatter: config.format === "json" ? getJsonLinesFormatter() : getLogfmtFormatter(),
-      }),
+      console: stdioSink(config.format === "json" ? getJsonLinesFormatter() : getLogfmtFormatter()),
       // Feeds the error counts of the dashboard and /metrics.
       problems: problemCounterSink(),
     },
@@ -22,4 +27,20 @@ export async function setupLogging(config: Config["log"]): Promise<void> {
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
     ],
   });
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Each formatted record written synchronously to stdout, warnings and errors to stderr: where logtape's
+ * console sink puts them, without `console`'s own formatting pass over every line (a few µs per request).
+ */
+function stdioSink(formatter: TextFormatter): Sink {
+  return (record) => {
+    const output = record.level === "warning" || record.level === "error" || record.level === "fatal"
+      ? Deno.stderr
+      : Deno.stdout;
+    const line = encoder.encode(formatter(record));
+    for (let written = 0; written < line.length;) written += output.writeSync(line.subarray(written));
+  };
 }

@@ -84,7 +84,7 @@ export function parseBasicAuthorization(header: string): BasicCredentials | unde
   if (!match) return undefined;
   let decoded: string;
   try {
-    decoded = STRICT_UTF8.decode(Uint8Array.from(atob(match[1]), (c) => c.charCodeAt(0)));
+    decoded = STRICT_UTF8.decode(Uint8Array.fromBase64(match[1]));
   } catch {
     return undefined;
   }

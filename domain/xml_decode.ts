@@ -10,7 +10,7 @@ const LATIN1_LABELS = new Set(["iso-8859-1", "iso8859-1", "latin1", "latin-1", "
 
 /** The encoding named in the XML declaration, lower-cased; `utf-8` when none is declared (the XML default). */
 export function declaredEncoding(bytes: Uint8Array): string {
-  const head = String.fromCharCode(...bytes.subarray(0, 200));
+  const head = latin1(bytes.subarray(0, 200));
   return (DECLARATION.exec(head)?.[1] ?? "utf-8").toLowerCase();
 }
 
