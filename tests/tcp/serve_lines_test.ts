@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { DeviceConnection } from "../../tcp/listener.ts";
 import { serveLines } from "../../tcp/line_protocol.ts";
-import { captureLogs, certificate, LineClient, startListener, testLimits, within } from "./helpers.ts";
+import { captureLogs, certificate, LineClient, startListener, testLimits } from "./helpers.ts";
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -94,34 +94,6 @@ Deno.test("serveLines: a silent device is closed after the idle timeout", async 
   const line = await logs.waitForOutcome("idle timeout");
   assert.equal(line.properties.lines, 1);
   assert.ok(Number(line.properties.durationMs) >= 300);
-});
-
-Deno.test("serveLines: close() ends an idle device at once and lets the line in hand be answered", async () => {
-  await using logs = await captureLogs();
-  const cert = await certificate();
-  const release = Promise.withResolvers<void>();
-  const started = Promise.withResolvers<void>();
-  const handler = (connection: DeviceConnection) =>
-    serveLines(connection, async (line) => {
-      if (line === "slow") {
-        started.resolve();
-        await release.promise;
-      }
-      return "Thank you";
-    }, 64);
-  const listener = await startListener({ tls: cert }, handler);
-  using idle = await LineClient.tls(listener.port, cert.cert);
-  using busy = await LineClient.tls(listener.port, cert.cert);
-  assert.equal(await idle.request("hello"), "Thank you");
-  await busy.send("slow\n");
-  await started.promise;
-  const closing = listener.close(10);
-  assert.equal(await idle.closedByServer(), "eof");
-  release.resolve();
-  assert.equal(await busy.readLine(), "Thank you");
-  assert.equal(await busy.readLine(), null);
-  await within(closing, "close()");
-  await logs.waitForOutcome("server shutting down", 2);
 });
 
 Deno.test("serveLines: a device that goes away with replies owed ends only its own connection", async () => {
