@@ -57,10 +57,10 @@ export function serveLines(
     }
     handled.then((text) => {
       reply.text = text;
-      write();
+      writeSoon();
     }, (error) => {
       reply.failure = { error };
-      write();
+      writeSoon();
     });
     pending.push(reply);
     return true;
@@ -78,6 +78,18 @@ export function serveLines(
     writeFailure ??= { error };
     held = undefined;
     settle(writeFailure);
+  };
+
+  // The replies of one group commit settle one after another in the same turn: writing once they all have
+  // sends them in one write (one TLS record) instead of the first alone and the rest after it.
+  let writeScheduled = false;
+  const writeSoon = () => {
+    if (writeScheduled) return;
+    writeScheduled = true;
+    queueMicrotask(() => {
+      writeScheduled = false;
+      write();
+    });
   };
 
   // One write at a time, of every reply ready at the head, in order.
