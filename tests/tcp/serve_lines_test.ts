@@ -1,6 +1,7 @@
 /**
  * serveLines (the meter and confo sockets' request/reply loop) on a real device socket: it takes lines as
- * they arrive (receiveLines) rather than through lines(), so the limits and endings are checked here too.
+ * they arrive (receiveLines), so the limits and endings are checked here too; and once on a connection
+ * of the test's own, to count its writes.
  */
 import assert from "node:assert/strict";
 import type { DeviceConnection } from "../../tcp/listener.ts";
@@ -118,4 +119,29 @@ Deno.test("serveLines: a device that goes away with replies owed ends only its o
   assert.notEqual(line.level, "error");
   using next = await LineClient.tls(listener.port, cert.cert);
   assert.equal(await next.request("3"), "ok 3");
+});
+
+Deno.test("serveLines: the replies of one group commit go out in one write", async () => {
+  // A connection of our own, so the writes can be counted: one write per batch is one TLS record per batch.
+  const writes: string[] = [];
+  let sink: Parameters<DeviceConnection["receiveLines"]>[0] | undefined;
+  const connection: DeviceConnection = {
+    remoteAddr: "192.0.2.1",
+    receiveLines: (lineSink) => sink = lineSink,
+    resumeLines: () => {},
+    reply: (text) => {
+      writes.push(text);
+      return Promise.resolve();
+    },
+  };
+  const commit = Promise.withResolvers<void>();
+  const served = serveLines(connection, async (line) => {
+    await commit.promise;
+    return `Thank you ${line}`;
+  }, 16);
+  for (let i = 0; i < 16; i++) assert.equal(sink!.line(String(i)), true);
+  commit.resolve();
+  sink!.end();
+  await served;
+  assert.deepEqual(writes, [Array.from({ length: 16 }, (_, i) => `Thank you ${i}`).join("\n")]);
 });
