@@ -68,7 +68,7 @@ export class DeviceSocket implements DeviceConnection {
   #closed = false;
   #tcpClosed = false;
   #flushed = false;
-  #iterated = false;
+  #linesTaken = false;
   #draining = false;
   #reading = false;
   #writesPending = 0;
@@ -125,8 +125,8 @@ export class DeviceSocket implements DeviceConnection {
   }
 
   receiveLines(sink: LineSink): void {
-    if (this.#iterated) throw new Error("DeviceConnection lines can be received only once");
-    this.#iterated = true;
+    if (this.#linesTaken) throw new Error("DeviceConnection lines can be received only once");
+    this.#linesTaken = true;
     this.#sink = sink;
     this.#pump();
   }

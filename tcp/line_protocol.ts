@@ -36,7 +36,7 @@ export function serveLines(
   let writing = false;
   let linesEnded = false;
   let settled = false;
-  let writeFailure: { error: unknown } | undefined;
+  let writeFailed = false;
 
   const settle = (failure: { error: unknown } | undefined) => {
     if (settled) return;
@@ -75,9 +75,9 @@ export function serveLines(
   // further line is taken, rather than leaving the device waiting for a reply that will not come.
   const fail = (error: unknown) => {
     writing = false;
-    writeFailure ??= { error };
+    writeFailed = true;
     held = undefined;
-    settle(writeFailure);
+    settle({ error });
   };
 
   // The replies of one group commit settle one after another in the same turn: writing once they all have
@@ -94,7 +94,7 @@ export function serveLines(
 
   // One write at a time, of every reply ready at the head, in order.
   const write = () => {
-    if (writing || writeFailure !== undefined) return;
+    if (writing || writeFailed) return;
     if (pending.length > 0 && pending[0].failure !== undefined) return fail(pending[0].failure.error);
     if (pending.length === 0 || pending[0].text === undefined) return ended();
     let text = pending.shift()!.text!;
