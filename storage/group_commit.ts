@@ -9,6 +9,13 @@ export interface GroupCommitOptions {
   maxDelayMs: number;
   /** Most items committed in one call. */
   maxBatch: number;
+  /**
+   * Most batches committing at once (default 1). More than one suits a store
+   * whose batches are independent and whose database overlaps commits (a
+   * PostgreSQL pool): a batch then starts while the last one waits for its
+   * fsync, instead of waiting for it. Batches may then finish out of order.
+   */
+  maxInFlight?: number;
   /** Called after every successful commit with the number of items it held (metrics, tests). */
   onCommit?: (batchSize: number) => void;
   /**
@@ -33,20 +40,26 @@ interface Pending<T> {
 
 /**
  * Collects items from concurrent callers and commits them in batches through
- * one `commitBatch` call each; only one batch is in flight at a time.
+ * one `commitBatch` call each, at most {@link GroupCommitOptions.maxInFlight}
+ * at a time.
  */
 export class GroupCommitQueue<T> {
   readonly #commitBatch: (items: T[]) => Promise<void>;
   readonly #options: GroupCommitOptions;
   #pending: Pending<T>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #running: Promise<void> | undefined;
+  readonly #maxInFlight: number;
+  #inFlight = 0;
+  /** Resolved once nothing is pending or in flight; made by close(). */
+  #drained: PromiseWithResolvers<void> | undefined;
   #closed = false;
 
   /** @param commitBatch commits all items atomically, or throws and commits none of them. */
   constructor(commitBatch: (items: T[]) => Promise<void>, options: GroupCommitOptions) {
     if (!(options.maxBatch >= 1)) throw new RangeError(`maxBatch must be at least 1, got ${options.maxBatch}`);
     if (!(options.maxDelayMs >= 0)) throw new RangeError(`maxDelayMs must be 0 or more, got ${options.maxDelayMs}`);
+    this.#maxInFlight = options.maxInFlight ?? 1;
+    if (!(this.#maxInFlight >= 1)) throw new RangeError(`maxInFlight must be at least 1, got ${options.maxInFlight}`);
     this.#commitBatch = commitBatch;
     this.#options = options;
   }
@@ -63,15 +76,17 @@ export class GroupCommitQueue<T> {
   }
 
   /** Commits everything already queued, then refuses new items. Safe to call more than once. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#closed = true;
-    if (this.#pending.length > 0) this.#startNow();
-    await this.#running;
+    this.#startNow();
+    if (this.#inFlight === 0) return Promise.resolve();
+    this.#drained ??= Promise.withResolvers();
+    return this.#drained.promise;
   }
 
   #schedule(): void {
-    // A running loop picks new items up as soon as its current batch is done.
-    if (this.#running) return;
+    // A full set of batches in flight picks new items up as soon as one of them is done.
+    if (this.#inFlight >= this.#maxInFlight) return;
     if (this.#pending.length >= this.#options.maxBatch) return this.#startNow();
     this.#timer ??= setTimeout(() => this.#startNow(), this.#options.maxDelayMs);
   }
@@ -79,20 +94,22 @@ export class GroupCommitQueue<T> {
   #startNow(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#running ??= this.#drain().finally(() => {
-      this.#running = undefined;
-      // Items that arrived after the loop's last check belong to the next batch, started right away.
-      if (this.#pending.length > 0) this.#startNow();
-    });
+    while (this.#inFlight < this.#maxInFlight && this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#options.maxBatch);
+      this.#inFlight++;
+      this.#commit(batch).finally(() => {
+        this.#inFlight--;
+        // Items that arrived while it committed belong to the next batch, started right away.
+        this.#startNow();
+        if (this.#inFlight === 0) this.#drained?.resolve();
+      });
+    }
   }
 
-  async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, this.#options.maxBatch);
-      if (await this.#tryCommit(batch)) continue;
-      // The batch failed as a whole: commit each item alone so only the bad one's caller sees an error.
-      for (const single of batch) await this.#tryCommit([single]);
-    }
+  async #commit(batch: Pending<T>[]): Promise<void> {
+    if (await this.#tryCommit(batch)) return;
+    // The batch failed as a whole: commit each item alone so only the bad one's caller sees an error.
+    for (const single of batch) await this.#tryCommit([single]);
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
- * PostgreSQL meter store. Each group-commit batch is one transaction of two
- * statements pipelined in one round trip: the pub counters (which also
- * register new pubs) and the readings, passed as arrays: six parameters
- * however many readings, so no bind-parameter limit and little parsing.
+ * PostgreSQL meter store. Each group-commit batch is one statement, committed
+ * on its own (inside a transaction only when pubs that may not be registered
+ * must be looked up first): the pub counters (which also register new pubs)
+ * and the readings, passed as arrays: six parameters however many readings,
+ * so no bind-parameter limit and little parsing.
  * Array literals are built with one join: postgres.js's array serialiser
  * runs two regular-expression replaces per element.
  */
@@ -12,6 +13,7 @@ import {
   appendThrough,
   KnownPubs,
   type MeterAppend,
+  type MeterBatchPlan,
   meterCommitOptions,
   pagedReadings,
   planMeterBatch,
@@ -36,6 +38,12 @@ function timeArrayLiteral(times: readonly Date[]): string {
   return `{${times.map((time) => `"${time.toISOString()}"`).join(",")}}`;
 }
 
+/**
+ * Batches committing at once. Batches are independent (each reading is its own row; see #insert for the pub
+ * counters), and PostgreSQL flushes concurrent commits together: a batch no longer waits for the previous one.
+ */
+const BATCHES_IN_FLIGHT = 2;
+
 /** {@link MeterStore} on PostgreSQL; `close()` commits what is queued (the record store ends the pool). */
 export class PostgresMeterStore implements MeterStore {
   readonly #sql: postgres.Sql;
@@ -44,7 +52,10 @@ export class PostgresMeterStore implements MeterStore {
 
   constructor(sql: postgres.Sql, commitOptions: GroupCommitOptions) {
     this.#sql = sql;
-    this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), meterCommitOptions(commitOptions));
+    this.#queue = new GroupCommitQueue((items) => this.#writeBatch(items), {
+      ...meterCommitOptions(commitOptions),
+      maxInFlight: BATCHES_IN_FLIGHT,
+    });
   }
 
   async pubExists(pubId: number): Promise<boolean> {
@@ -91,44 +102,55 @@ export class PostgresMeterStore implements MeterStore {
 
   async #writeBatch(items: MeterAppend[]): Promise<void> {
     const known = this.#known;
+    const toCheck = pubsToCheck(items, known);
+    if (toCheck.length === 0) {
+      // Every pub is known or may be registered: one statement, committed on its own (one round trip
+      // where BEGIN, the statements and COMMIT took three, each waiting for a busy database's backend).
+      const plan = planMeterBatch(items, known, []);
+      settleMeterBatch(plan, await this.#insert(this.#sql, plan), known);
+      return;
+    }
+    // The pubs that may not be registered are looked up in the same transaction as the insert.
     const { plan, ids } = await transaction(this.#sql, async (tx) => {
-      const toCheck = pubsToCheck(items, known);
-      const existing = toCheck.length === 0
-        ? []
-        : (await tx`select pub_id from pub where pub_id = any(${arrayLiteral(toCheck)}::bigint[])`).map((row) =>
-          Number(row.pub_id)
-        );
+      const existing = (await tx`select pub_id from pub where pub_id = any(${arrayLiteral(toCheck)}::bigint[])`)
+        .map((row) => Number(row.pub_id));
       const plan = planMeterBatch(items, known, existing);
-      if (plan.accepted.length === 0) return { plan, ids: [] };
-      const readings = plan.accepted.map((item) => item.reading);
-      const [, [{ ids }]] = await Promise.all([
-        // Registers new pubs and counts readings in one statement; rows come sorted by pub id.
-        tx`
-          insert into pub (pub_id, readings)
-          select * from unnest(${arrayLiteral(plan.counts.map((c) => c.pubId))}::bigint[],
-                               ${arrayLiteral(plan.counts.map((c) => c.readings))}::bigint[])
-          on conflict (pub_id) do update set readings = pub.readings + excluded.readings`,
-        // unnest yields the rows in array order and the identity default draws a larger value for
-        // each row in turn, so the sorted ids line up with the accepted readings. One text array
-        // comes back, split in one call, rather than a row object per reading.
-        tx`
-          with inserted as (
-            insert into meter_readings (pub_id, created_at, saved_at, voltage, frequency, protected)
-            select * from unnest(
-              ${arrayLiteral(readings.map((r) => r.pubId))}::bigint[],
-              ${timeArrayLiteral(readings.map((r) => r.createdAt))}::timestamptz[],
-              ${timeArrayLiteral(readings.map((r) => r.savedAt))}::timestamptz[],
-              ${arrayLiteral(readings.map((r) => r.voltage))}::float8[],
-              ${arrayLiteral(readings.map((r) => r.frequency))}::float8[],
-              ${arrayLiteral(readings.map((r) => r.protected))}::boolean[]
-            )
-            returning id
-          )
-          select array_agg(id order by id)::text as ids from inserted`,
-      ]);
-      return { plan, ids: (ids as string).slice(1, -1).split(",").map(Number) };
+      return { plan, ids: await this.#insert(tx, plan) };
     });
     settleMeterBatch(plan, ids, known);
+  }
+
+  /**
+   * Counts the accepted readings on their pubs (registering new ones; rows come sorted by pub id, so two
+   * batches in flight wait for each other's pub rows but never deadlock) and inserts them, in one statement.
+   * Resolves with their ids in the order of `plan.accepted`.
+   */
+  async #insert(sql: postgres.Sql | postgres.TransactionSql, plan: MeterBatchPlan): Promise<number[]> {
+    if (plan.accepted.length === 0) return [];
+    const readings = plan.accepted.map((item) => item.reading);
+    // unnest yields the rows in array order and the identity default draws a larger value for each row in
+    // turn, so the sorted ids line up with the accepted readings. One text array comes back, split in one
+    // call, rather than a row object per reading. Both inserts run whether or not the select reads them.
+    const [{ ids }] = await sql`
+      with counted as (
+        insert into pub (pub_id, readings)
+        select * from unnest(${arrayLiteral(plan.counts.map((c) => c.pubId))}::bigint[],
+                             ${arrayLiteral(plan.counts.map((c) => c.readings))}::bigint[])
+        on conflict (pub_id) do update set readings = pub.readings + excluded.readings
+      ), inserted as (
+        insert into meter_readings (pub_id, created_at, saved_at, voltage, frequency, protected)
+        select * from unnest(
+          ${arrayLiteral(readings.map((r) => r.pubId))}::bigint[],
+          ${timeArrayLiteral(readings.map((r) => r.createdAt))}::timestamptz[],
+          ${timeArrayLiteral(readings.map((r) => r.savedAt))}::timestamptz[],
+          ${arrayLiteral(readings.map((r) => r.voltage))}::float8[],
+          ${arrayLiteral(readings.map((r) => r.frequency))}::float8[],
+          ${arrayLiteral(readings.map((r) => r.protected))}::boolean[]
+        )
+        returning id
+      )
+      select array_agg(id order by id)::text as ids from inserted`;
+    return (ids as string).slice(1, -1).split(",").map(Number);
   }
 
   async #readingPage(

@@ -15,6 +15,7 @@ import {
 } from "../meter_batch.ts";
 import type { MeterReading, MeterReadingFilter, MeterStore, MeterSummary, StoredMeterReading } from "../types.ts";
 import type { MeterWriterThread } from "./meter_writer.ts";
+import { BATCHES_IN_FLIGHT } from "./writer_thread.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -37,7 +38,10 @@ export class SqliteMeterStore implements MeterStore {
   constructor(writer: MeterWriterThread, reader: DatabaseSync, commitOptions: GroupCommitOptions) {
     this.#reader = reader;
     this.#writer = writer;
-    this.#queue = new GroupCommitQueue((items) => writer.write(items), meterCommitOptions(commitOptions));
+    this.#queue = new GroupCommitQueue((items) => writer.write(items), {
+      ...meterCommitOptions(commitOptions),
+      maxInFlight: BATCHES_IN_FLIGHT,
+    });
     this.#pubExists = reader.prepare("SELECT 1 FROM pub WHERE pub_id = ?");
     // The newest reading per pub is one backwards step on meter_readings_by_pub, not a scan.
     this.#meters = reader.prepare(`

@@ -8,6 +8,14 @@
 /** The requests every writer thread understands besides its writes: open its connection, close it. */
 export type LifecycleRequest = { kind: "open"; location: string } | { kind: "close" };
 
+/**
+ * Batches a group-commit queue may hand one writer thread at once. The thread
+ * commits them one after the other, in order (so ids still ascend in arrival
+ * order): the next batch waits in its queue while the last one commits,
+ * instead of waiting for the answer's way back and the next message.
+ */
+export const BATCHES_IN_FLIGHT = 2;
+
 /** What a writer thread posts back for each request. */
 export type WriterAnswer<T> = ({ ok: true } & T) | { ok: false; error: string };
 

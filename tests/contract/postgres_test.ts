@@ -30,7 +30,7 @@ async function freshDatabase(): Promise<ContractDatabase> {
 }
 
 ottStoreContract("postgres", freshDatabase);
-meterStoreContract("postgres", freshDatabase);
+meterStoreContract("postgres", freshDatabase, { idsInArrivalOrder: false });
 confoStoreContract("postgres", freshDatabase);
 cmxStoreContract("postgres", freshDatabase);
 cmxSharedStoreContract("postgres", freshDatabase);

@@ -29,7 +29,7 @@ async function freshDatabase(): Promise<ContractDatabase> {
 }
 
 ottStoreContract("sqlite", freshDatabase);
-meterStoreContract("sqlite", freshDatabase);
+meterStoreContract("sqlite", freshDatabase, { idsInArrivalOrder: true });
 confoStoreContract("sqlite", freshDatabase);
 cmxStoreContract("sqlite", freshDatabase);
 dropoffStoreContract("sqlite", freshDatabase);

@@ -151,4 +151,54 @@ Deno.test("group commit: rejects nonsensical options", () => {
   const commit = () => Promise.resolve();
   assert.throws(() => new GroupCommitQueue(commit, { maxDelayMs: 1, maxBatch: 0 }), RangeError);
   assert.throws(() => new GroupCommitQueue(commit, { maxDelayMs: -1, maxBatch: 1 }), RangeError);
+  assert.throws(() => new GroupCommitQueue(commit, { maxDelayMs: 1, maxBatch: 1, maxInFlight: 0 }), RangeError);
+});
+
+/** A queue whose every commit waits for its own release, in any order. */
+function gatedQueue(options: { maxDelayMs: number; maxBatch: number; maxInFlight: number }) {
+  const commits: { items: string[]; release: () => void }[] = [];
+  const queue = new GroupCommitQueue<string>((items) => {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    commits.push({ items: [...items], release: resolve });
+    return promise;
+  }, options);
+  return { queue, commits };
+}
+
+Deno.test("group commit: with two in flight, a batch starts while the previous one still commits", async () => {
+  const { queue, commits } = gatedQueue({ maxDelayMs: 0, maxBatch: 10, maxInFlight: 2 });
+  const first = queue.enqueue("a");
+  await sleep(10);
+  const second = queue.enqueue("b");
+  await sleep(10);
+  const third = queue.enqueue("c");
+  await sleep(10);
+  assert.deepEqual(commits.map((commit) => commit.items), [["a"], ["b"]], "c waits for a free slot");
+  let secondDone = false;
+  second.then(() => secondDone = true);
+  commits[1].release();
+  await second;
+  assert.ok(secondDone, "b is acknowledged before a, whose commit is still running");
+  await sleep(10);
+  assert.deepEqual(commits.map((commit) => commit.items), [["a"], ["b"], ["c"]], "c took b's slot at once");
+  commits[0].release();
+  commits[2].release();
+  await Promise.all([first, third]);
+  await queue.close();
+});
+
+Deno.test("group commit: close waits for every batch in flight and those queued behind them", async () => {
+  const { queue, commits } = gatedQueue({ maxDelayMs: 0, maxBatch: 1, maxInFlight: 2 });
+  const items = ["a", "b", "c", "d"].map((item) => queue.enqueue(item));
+  await sleep(10);
+  let closed = false;
+  const closing = queue.close().then(() => closed = true);
+  for (let round = 0; round < 2; round++) {
+    await sleep(10);
+    assert.equal(closed, false, `closed with ${commits.length} batches started`);
+    for (const commit of commits.splice(0)) commit.release();
+  }
+  await closing;
+  await Promise.all(items);
+  assert.equal(commits.length, 0);
 });
