@@ -26,13 +26,7 @@ import { PostgresConfoStore } from "./confo_store.ts";
 import { PostgresDropoffStore } from "./dropoff_store.ts";
 import { PostgresMeterStore } from "./meter_store.ts";
 import { migrate } from "./migrations.ts";
-import { databaseUnavailable, transaction } from "./transaction.ts";
-
-/**
- * Rows per multi-row insert: keeps 10-column inserts far below PostgreSQL's
- * 65,535 bind parameters while still writing a large batch in few statements.
- */
-const ROWS_PER_INSERT = 1_000;
+import { databaseUnavailable } from "./transaction.ts";
 
 /** `url` without its password, safe for logs and the status page. */
 export function redactDatabaseUrl(url: string): string {
@@ -157,23 +151,27 @@ class PostgresRecordStore implements RecordStore {
   }
 }
 
-/** Commits one batch in one transaction; the statements are pipelined, not awaited one by one. */
+/**
+ * Commits one batch as one statement (its own transaction): the transmissions, values, alarms and station
+ * counters as data-modifying CTEs, so a batch costs one round trip where BEGIN, the statements and COMMIT took
+ * three. Each kind of row goes as one JSON parameter, sent as text (postgres.js would encode a json parameter
+ * a second time): serialising ten parameters per value on the event loop cost more than everything else a
+ * transmission needs. Times go as epoch milliseconds and values as text, so neither loses precision and an
+ * infinite value stays one (JSON has no Infinity). The foreign keys from values and alarms to their
+ * transmission are checked at the end of the statement, when the transmissions are in.
+ */
 async function writeOttBatch(sql: postgres.Sql, records: OttRecord[]): Promise<void> {
   const rows = ottBatchRows(records);
-  const transmissions = chunks(rows.transmissions.map((t) => ({
+  const transmissions = JSON.stringify(rows.transmissions.map((t) => ({
     station_id: t.stationId,
     action: t.action,
-    received_at: t.receivedAt,
+    received_at: t.receivedAt.getTime(),
     file: t.file,
     bytes: t.bytes,
     user_name: t.user,
     remote_addr: t.remoteAddr,
     parse_error: t.parseError,
   })));
-  // One JSON parameter per batch, sent as text (postgres.js would encode a json parameter a second time):
-  // serialising ten parameters per value on the event loop cost more than everything else a transmission
-  // needs. Times go as epoch milliseconds and values as text, so neither loses precision and an infinite
-  // value stays one (JSON has no Infinity).
   const values = JSON.stringify(rows.values.map((v) => ({
     station_id: v.stationId,
     channel_id: v.channelId,
@@ -186,50 +184,51 @@ async function writeOttBatch(sql: postgres.Sql, records: OttRecord[]): Promise<v
     error_text: v.errorText,
     file: v.file,
   })));
-  const alarms = chunks(rows.alarms.map((a) => ({
+  const alarms = JSON.stringify(rows.alarms.map((a) => ({
     station_id: a.stationId,
     channel_id: a.channelId,
-    t: a.time,
+    t: a.time?.getTime() ?? null,
     type: a.type,
     message: a.message,
-    received_at: a.receivedAt,
+    received_at: a.receivedAt.getTime(),
     file: a.file,
   })));
-  const stations = chunks(rows.stations.map((s) => ({
+  const stations = JSON.stringify(rows.stations.map((s) => ({
     station_id: s.stationId,
     transmissions: s.transmissions,
     alarms: s.alarms,
-    last_seen: s.lastSeen,
+    last_seen: s.lastSeen.getTime(),
   })));
-  await transaction(sql, (tx) =>
-    Promise.all([
-      ...transmissions.map((chunk) => tx`insert into ott_transmissions ${tx(chunk)}`),
-      tx`insert into ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
-        select station_id, channel_id, timestamptz 'epoch' + t * interval '1 millisecond', channel_name, unit,
-          value::float8, raw_value, error_code, error_text, file
-        from json_to_recordset(${values}::text::json) as v(station_id text, channel_id text, t bigint, channel_name text,
-          unit text, value text, raw_value text, error_code text, error_text text, file text)
-        on conflict (station_id, channel_id, t) do update set
-          channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
-          raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,
-          file = excluded.file`,
-      ...alarms.map((chunk) => tx`insert into ott_alarms ${tx(chunk)}`),
-      ...stations.map((chunk) =>
-        tx`insert into ott_stations ${tx(chunk)}
-        on conflict (station_id) do update set
-          transmissions = ott_stations.transmissions + excluded.transmissions,
-          alarms = ott_stations.alarms + excluded.alarms,
-          last_seen = greatest(ott_stations.last_seen, excluded.last_seen)`
-      ),
-    ]));
-}
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += ROWS_PER_INSERT) {
-    result.push(items.slice(start, start + ROWS_PER_INSERT));
-  }
-  return result;
+  await sql`
+    with transmissions as (
+      insert into ott_transmissions (station_id, action, received_at, file, bytes, user_name, remote_addr, parse_error)
+      select station_id, action, timestamptz 'epoch' + received_at * interval '1 millisecond', file, bytes, user_name, remote_addr, parse_error
+      from json_to_recordset(${transmissions}::text::json) as r(station_id text, action text, received_at bigint,
+        file text, bytes bigint, user_name text, remote_addr text, parse_error text)
+    ), ott_values as (
+      insert into ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
+      select station_id, channel_id, timestamptz 'epoch' + t * interval '1 millisecond', channel_name, unit, value::float8, raw_value, error_code,
+        error_text, file
+      from json_to_recordset(${values}::text::json) as v(station_id text, channel_id text, t bigint,
+        channel_name text, unit text, value text, raw_value text, error_code text, error_text text, file text)
+      on conflict (station_id, channel_id, t) do update set
+        channel_name = excluded.channel_name, unit = excluded.unit, value = excluded.value,
+        raw_value = excluded.raw_value, error_code = excluded.error_code, error_text = excluded.error_text,
+        file = excluded.file
+    ), ott_alarms as (
+      insert into ott_alarms (station_id, channel_id, t, type, message, received_at, file)
+      select station_id, channel_id, timestamptz 'epoch' + t * interval '1 millisecond', type, message, timestamptz 'epoch' + received_at * interval '1 millisecond', file
+      from json_to_recordset(${alarms}::text::json) as a(station_id text, channel_id text, t bigint, type text,
+        message text, received_at bigint, file text)
+    )
+    insert into ott_stations (station_id, transmissions, alarms, last_seen)
+    select station_id, transmissions, alarms, timestamptz 'epoch' + last_seen * interval '1 millisecond'
+    from json_to_recordset(${stations}::text::json) as s(station_id text, transmissions bigint, alarms bigint,
+      last_seen bigint)
+    on conflict (station_id) do update set
+      transmissions = ott_stations.transmissions + excluded.transmissions,
+      alarms = ott_stations.alarms + excluded.alarms,
+      last_seen = greatest(ott_stations.last_seen, excluded.last_seen)`;
 }
 
 class PostgresOttStore implements OttStore {
