@@ -2,8 +2,9 @@
  * The meter scenario's floor: the database's own rate for rows shaped like
  * meter readings (fieldgate's migrations, so the same table, index and
  * foreign key), inserted by one writer in transactions as large as
- * fieldgate's group commit (`commit.maxBatch`). PostgreSQL: `pgbench -f` with
- * one multi-row INSERT per transaction; SQLite: bench/floor_sqlite.ts with
+ * fieldgate's group commit (`commit.maxBatch`), each also counting the
+ * readings on their pubs as fieldgate does. PostgreSQL: `pgbench -f` with
+ * one statement per transaction; SQLite: bench/floor_sqlite.ts with
  * node:sqlite prepared statements. fieldgate ÷ floor says what its socket,
  * parsing and queueing leave of what the database alone can take.
  */
@@ -96,10 +97,15 @@ async function postgresFloor(context: BenchContext): Promise<FloorTarget> {
     `INSERT INTO pub (pub_id) SELECT generate_series(1, ${PUBS}) ON CONFLICT DO NOTHING;\n`,
   );
   await runCommand("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-f", script, store.databaseUrl], TIMEOUT_EXTRA_MS);
-  // One multi-row INSERT per transaction (pgbench runs each script in its own transaction).
+  // One statement per transaction, as fieldgate's: the pubs' reading counters and the readings.
   await Deno.writeTextFile(
     script,
-    `INSERT INTO meter_readings (pub_id, created_at, saved_at, voltage, frequency, protected)
+    `WITH counted AS (
+  INSERT INTO pub (pub_id, readings)
+  SELECT 1 + i % ${PUBS}, count(*) FROM generate_series(1, ${FLOOR_BATCH}) AS i GROUP BY 1 ORDER BY 1
+  ON CONFLICT (pub_id) DO UPDATE SET readings = pub.readings + excluded.readings
+)
+INSERT INTO meter_readings (pub_id, created_at, saved_at, voltage, frequency, protected)
   SELECT 1 + i % ${PUBS}, now(), now(), 229 + (i % 30) / 10.0, 50, false FROM generate_series(1, ${FLOOR_BATCH}) AS i;\n`,
   );
   return {
