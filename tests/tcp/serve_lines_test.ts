@@ -10,6 +10,13 @@ import { captureLogs, certificate, LineClient, startListener, testLimits } from 
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A handler that answers `ok <line>` after `ms`, up to 4 lines in flight. */
+const delayedEcho = (ms: number) => (connection: DeviceConnection) =>
+  serveLines(connection, async (line) => {
+    await delay(ms);
+    return `ok ${line}`;
+  }, 4);
+
 Deno.test("serveLines: pipelined lines are answered in order when handled out of order, at most maxInFlight at a time", async () => {
   await using logs = await captureLogs();
   const cert = await certificate();
@@ -64,11 +71,7 @@ Deno.test("serveLines: a device that sends faster than it is served is paused, n
 Deno.test("serveLines: a line too long gets the earlier replies, then the error line and a close", async () => {
   await using logs = await captureLogs();
   const cert = await certificate();
-  const handler = (connection: DeviceConnection) =>
-    serveLines(connection, async (line) => {
-      await delay(20);
-      return `ok ${line}`;
-    }, 4);
+  const handler = delayedEcho(20);
   await using listener = await startListener({ tls: cert, limits: testLimits({ maxLineBytes: 100 }) }, handler);
   using client = await LineClient.tls(listener.port, cert.cert);
   await client.send("a\nb\n" + "y".repeat(500) + "\n");
@@ -83,11 +86,7 @@ Deno.test("serveLines: a line too long gets the earlier replies, then the error 
 Deno.test("serveLines: a silent device is closed after the idle timeout", async () => {
   await using logs = await captureLogs();
   const cert = await certificate();
-  const handler = (connection: DeviceConnection) =>
-    serveLines(connection, async (line) => {
-      await delay(5);
-      return `ok ${line}`;
-    }, 4);
+  const handler = delayedEcho(5);
   await using listener = await startListener({ tls: cert, limits: testLimits({ idleTimeoutSeconds: 0.3 }) }, handler);
   using quiet = await LineClient.tls(listener.port, cert.cert);
   assert.equal(await quiet.request("first"), "ok first");
