@@ -202,13 +202,14 @@ async function writeOttBatch(sql: postgres.Sql, records: OttRecord[]): Promise<v
   await sql`
     with transmissions as (
       insert into ott_transmissions (station_id, action, received_at, file, bytes, user_name, remote_addr, parse_error)
-      select station_id, action, timestamptz 'epoch' + received_at * interval '1 millisecond', file, bytes, user_name, remote_addr, parse_error
+      select station_id, action, timestamptz 'epoch' + received_at * interval '1 millisecond', file, bytes, user_name,
+        remote_addr, parse_error
       from json_to_recordset(${transmissions}::text::json) as r(station_id text, action text, received_at bigint,
         file text, bytes bigint, user_name text, remote_addr text, parse_error text)
     ), ott_values as (
       insert into ott_values (station_id, channel_id, t, channel_name, unit, value, raw_value, error_code, error_text, file)
-      select station_id, channel_id, timestamptz 'epoch' + t * interval '1 millisecond', channel_name, unit, value::float8, raw_value, error_code,
-        error_text, file
+      select station_id, channel_id, timestamptz 'epoch' + t * interval '1 millisecond', channel_name, unit,
+        value::float8, raw_value, error_code, error_text, file
       from json_to_recordset(${values}::text::json) as v(station_id text, channel_id text, t bigint,
         channel_name text, unit text, value text, raw_value text, error_code text, error_text text, file text)
       on conflict (station_id, channel_id, t) do update set
@@ -217,7 +218,8 @@ async function writeOttBatch(sql: postgres.Sql, records: OttRecord[]): Promise<v
         file = excluded.file
     ), ott_alarms as (
       insert into ott_alarms (station_id, channel_id, t, type, message, received_at, file)
-      select station_id, channel_id, timestamptz 'epoch' + t * interval '1 millisecond', type, message, timestamptz 'epoch' + received_at * interval '1 millisecond', file
+      select station_id, channel_id, timestamptz 'epoch' + t * interval '1 millisecond', type, message,
+        timestamptz 'epoch' + received_at * interval '1 millisecond', file
       from json_to_recordset(${alarms}::text::json) as a(station_id text, channel_id text, t bigint, type text,
         message text, received_at bigint, file text)
     )
