@@ -38,9 +38,18 @@ Deno.test("a second account configuring the same hash is saved as a conflict", a
   using device = await connectDevice(server.confoPort!, server.caFile);
   const confo = (email: string) => ({ deviceName: "Meter A", ssid: "lab", hash: 777, email });
   assert.equal(await device.send(confo("first@example.org")), "Thank you");
+  // `latest` orders by receipt time in milliseconds, and a confo wins a tie with a conflict (the store contract):
+  // a real second confirmation comes seconds later, two sent back to back here can share a millisecond.
+  await nextMillisecond();
   assert.equal(await device.send(confo("second@example.org")), "Thank you");
   const latest = await (await server.fetch("/api/confo?deviceName=Meter%20A&ssid=lab", { headers: basicAuth() }))
     .json();
   assert.equal(latest.conflict, true);
   assert.match(await device.send({ ssid: "lab", hash: 1 }), /^error: missing field "deviceName"/);
 });
+
+/** Resolves once `Date.now()` has moved past the millisecond it was called in. */
+async function nextMillisecond(): Promise<void> {
+  const start = Date.now();
+  while (Date.now() === start) await new Promise((resolve) => setTimeout(resolve, 1));
+}
