@@ -10,20 +10,17 @@ import type { MeterAppend } from "../meter_batch.ts";
 import { columnBuffers, settleFromOutcomes, toColumns, type WriterRequest } from "./meter_columns.ts";
 import { WriterThread } from "./writer_thread.ts";
 
-/** A running writer thread; {@link MeterWriterThread.write} is called by one group-commit queue. */
+/** A writer thread; {@link MeterWriterThread.write} is called by one group-commit queue. */
 export class MeterWriterThread {
-  readonly #thread = new WriterThread<WriterRequest, { outcomes?: Float64Array }>(
-    new URL("./meter_writer_worker.ts", import.meta.url),
-    "SQLite meter writer thread",
-  );
+  readonly #thread: WriterThread<WriterRequest, { outcomes?: Float64Array }>;
 
-  private constructor() {}
-
-  /** Starts the thread and opens its connection to the (already migrated) database at `location`. */
-  static async start(location: string): Promise<MeterWriterThread> {
-    const writer = new MeterWriterThread();
-    await writer.#thread.open(location);
-    return writer;
+  /** The thread starts with the first write and opens its own connection to the (already migrated) database at `location`. */
+  constructor(location: string) {
+    this.#thread = new WriterThread(
+      new URL("./meter_writer_worker.ts", import.meta.url),
+      "SQLite meter writer thread",
+      location,
+    );
   }
 
   /** Commits `items` in one transaction and sets each item's result; rejects (committing none) on failure. */

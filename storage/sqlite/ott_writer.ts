@@ -47,20 +47,17 @@ function packValues(values: readonly StoredOttValue[]): (string | number | null)
   return packed;
 }
 
-/** A running OTT writer thread; {@link OttWriterThread.write} is called by one group-commit queue. */
+/** An OTT writer thread; {@link OttWriterThread.write} is called by one group-commit queue. */
 export class OttWriterThread {
-  readonly #thread = new WriterThread<OttWriterRequest>(
-    new URL("./ott_writer_worker.ts", import.meta.url),
-    "SQLite OTT writer thread",
-  );
+  readonly #thread: WriterThread<OttWriterRequest>;
 
-  private constructor() {}
-
-  /** Starts the thread and opens its connection to the (already migrated) database at `location`. */
-  static async start(location: string): Promise<OttWriterThread> {
-    const writer = new OttWriterThread();
-    await writer.#thread.open(location);
-    return writer;
+  /** The thread starts with the first write and opens its own connection to the (already migrated) database at `location`. */
+  constructor(location: string) {
+    this.#thread = new WriterThread(
+      new URL("./ott_writer_worker.ts", import.meta.url),
+      "SQLite OTT writer thread",
+      location,
+    );
   }
 
   /** Commits `records` in one transaction; rejects (committing none) on failure. */

@@ -36,12 +36,13 @@ import { OttWriterThread } from "./ott_writer.ts";
 import { migrate } from "./migrations.ts";
 
 /** Opens (creating and migrating if needed) the SQLite database at `path`. */
-export async function openSqliteStore(path: string, commitOptions: GroupCommitOptions): Promise<RecordStore> {
-  const location = resolve(path);
+export function openSqliteStore(path: string, commitOptions: GroupCommitOptions): Promise<RecordStore> {
+  return Promise.try(() => openConnections(resolve(path), commitOptions));
+}
+
+function openConnections(location: string, commitOptions: GroupCommitOptions): RecordStore {
   let writer: DatabaseSync | undefined;
   let reader: DatabaseSync | undefined;
-  let meterWriter: MeterWriterThread | undefined;
-  let ottWriter: OttWriterThread | undefined;
   try {
     writer = openConnection(location);
     // WAL lets the reader work during commits.
@@ -53,12 +54,10 @@ export async function openSqliteStore(path: string, commitOptions: GroupCommitOp
     migrate(writer);
     reader = openConnection(location);
     reader.exec("PRAGMA query_only = ON");
-    meterWriter = await MeterWriterThread.start(location);
-    ottWriter = await OttWriterThread.start(location);
+    const meterWriter = new MeterWriterThread(location);
+    const ottWriter = new OttWriterThread(location);
     return new SqliteRecordStore(location, { writer, reader, meterWriter, ottWriter }, commitOptions);
   } catch (error) {
-    await ottWriter?.close();
-    await meterWriter?.close();
     reader?.close();
     writer?.close();
     throw new Error(`cannot open SQLite database ${location}: ${(error as Error).message}`, { cause: error });

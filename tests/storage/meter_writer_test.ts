@@ -33,7 +33,7 @@ Deno.test("the writer thread commits a batch on its own connection; unknown pubs
   const path = join(dir, "fieldgate.sqlite");
   try {
     await (await openSqliteStore(path, { maxDelayMs: 2, maxBatch: 500 })).close(); // creates and migrates
-    const writer = await MeterWriterThread.start(path);
+    const writer = new MeterWriterThread(path);
     const items = [append(101, true), append(202, false), append(101, true)];
     await writer.write(items);
     assert.equal(typeof items[0].result, "number");
@@ -57,6 +57,12 @@ Deno.test("the writer thread commits a batch on its own connection; unknown pubs
   }
 });
 
-Deno.test("a writer thread that cannot open its database fails to start with the reason", async () => {
-  await assert.rejects(MeterWriterThread.start("/nonexistent-dir/fieldgate.sqlite"), /unable to open|no such/i);
+Deno.test("a meter writer thread that cannot open its database refuses every write with the reason", async () => {
+  const writer = new MeterWriterThread("/nonexistent-dir/fieldgate.sqlite");
+  try {
+    await assert.rejects(writer.write([append(101, true)]), /cannot open \/nonexistent-dir.*(unable to open|no such)/i);
+    await assert.rejects(writer.write([append(101, true)]), /cannot open \/nonexistent-dir/);
+  } finally {
+    await writer.close();
+  }
 });

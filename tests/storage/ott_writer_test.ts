@@ -27,7 +27,7 @@ function query(path: string, sql: string): Record<string, unknown> {
 
 Deno.test("the OTT writer thread commits a batch's rows on its own connection, the later value winning", async () => {
   await withDatabase(async (path) => {
-    const writer = await OttWriterThread.start(path);
+    const writer = new OttWriterThread(path);
     await writer.write([record("senddata/a", 1.5), record("senddata/b", 2.5)]);
     await writer.close();
     await assert.rejects(writer.write([record("senddata/c", 3)]), /closed/);
@@ -39,7 +39,7 @@ Deno.test("the OTT writer thread commits a batch's rows on its own connection, t
 
 Deno.test("a batch the database refuses commits none of its rows and says why", async () => {
   await withDatabase(async (path) => {
-    const writer = await OttWriterThread.start(path);
+    const writer = new OttWriterThread(path);
     try {
       await writer.write([record("senddata/a", 1)]);
       // The same file twice breaks the transmissions' unique file: the whole batch is rolled back.
@@ -55,6 +55,15 @@ Deno.test("a batch the database refuses commits none of its rows and says why", 
   });
 });
 
-Deno.test("an OTT writer thread that cannot open its database fails to start with the reason", async () => {
-  await assert.rejects(OttWriterThread.start("/nonexistent-dir/fieldgate.sqlite"), /unable to open|no such/i);
+Deno.test("an OTT writer thread that cannot open its database refuses every write with the reason", async () => {
+  const writer = new OttWriterThread("/nonexistent-dir/fieldgate.sqlite");
+  try {
+    await assert.rejects(
+      writer.write([record("senddata/a", 1)]),
+      /cannot open \/nonexistent-dir.*(unable to open|no such)/i,
+    );
+    await assert.rejects(writer.write([record("senddata/a", 1)]), /cannot open \/nonexistent-dir/);
+  } finally {
+    await writer.close();
+  }
 });
