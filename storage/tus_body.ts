@@ -54,23 +54,50 @@ export class BodyReader {
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /**
+ * Bytes written between two background fdatasyncs. Without them a 1 GiB body
+ * sat in the page cache until the final fsync, which then took 340–380 ms
+ * before the client got its answer (and held up every other fsync on the disk,
+ * such as the database's commits, meanwhile); with them the final fsync took
+ * about 1 ms.
+ */
+export const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
+
+/** Where a {@link WriteBuffer} flushes written bytes to disk while it goes on writing, and how often. */
+export interface BackgroundSync {
+  /**
+   * A second handle on the same file: Deno runs one operation at a time per
+   * handle, so a sync on the writing handle would hold up the next write.
+   */
+  handle: Pick<Deno.FsFile, "syncData">;
+  everyBytes: number;
+}
+
+/**
  * Gathers body pieces into 1 MiB writes, and feeds `hashes` the same large
  * pieces. Two buffers take turns: one is written (on Deno's blocking thread
  * pool) while the next one fills, so reading the body never waits for the
- * disk unless the disk is the slower of the two. `flush()` writes the rest
- * and waits for every write.
+ * disk unless the disk is the slower of the two. With `backgroundSync`, what
+ * is written goes to disk every so many bytes, one fdatasync at a time, while
+ * writing goes on. `flush()` writes the rest and waits for every write and
+ * sync; the caller's own fsync then makes it all durable.
  */
 export class WriteBuffer {
   readonly #file: Deno.FsFile;
   readonly #hashes: Hash[];
+  readonly #backgroundSync: BackgroundSync | null;
   #filling = new Uint8Array(WRITE_BUFFER_BYTES);
   #spare = new Uint8Array(WRITE_BUFFER_BYTES);
   #filled = 0;
   #writing: Promise<void> = Promise.resolve();
+  #unsyncedBytes = 0;
+  #syncing: Promise<void> | null = null;
+  /** Kept to fail `flush()`: after a failed fsync Linux may report the next one as a success, data lost or not. */
+  #syncError: unknown = null;
 
-  constructor(file: Deno.FsFile, hashes: Hash[]) {
+  constructor(file: Deno.FsFile, hashes: Hash[], backgroundSync: BackgroundSync | null = null) {
     this.#file = file;
     this.#hashes = hashes;
+    this.#backgroundSync = backgroundSync;
   }
 
   /** Copies `bytes` in (the caller may reuse them at once); a write error of an earlier buffer surfaces here. */
@@ -88,13 +115,17 @@ export class WriteBuffer {
   async flush(): Promise<void> {
     await this.#startWrite();
     await this.#writing;
+    await this.#syncing;
+    if (this.#syncError !== null) throw this.#syncError;
   }
 
   /** Waits for the previous write (whose buffer becomes the next to fill), then starts writing this one. */
   async #startWrite(): Promise<void> {
     await this.#writing;
     const bytes = this.#filling.subarray(0, this.#filled);
+    this.#syncIfDue();
     this.#writing = writeAll(this.#file, bytes);
+    this.#unsyncedBytes += bytes.length;
     // Handled here so a failing write (disk full) is not an unhandled rejection while the next buffer fills;
     // awaiting `#writing` later still throws its error.
     this.#writing.catch(() => {});
@@ -102,6 +133,16 @@ export class WriteBuffer {
     for (const hash of this.#hashes) hash.update(bytes);
     [this.#filling, this.#spare] = [this.#spare, this.#filling];
     this.#filled = 0;
+  }
+
+  /** Starts an fdatasync of what is written so far once enough is, unless one still runs. */
+  #syncIfDue(): void {
+    const sync = this.#backgroundSync;
+    if (!sync || this.#syncing !== null || this.#unsyncedBytes < sync.everyBytes) return;
+    this.#unsyncedBytes = 0;
+    this.#syncing = sync.handle.syncData()
+      .catch((error) => this.#syncError ??= error)
+      .finally(() => this.#syncing = null);
   }
 }
 

@@ -9,7 +9,7 @@ import { isProjectId } from "../domain/dropoff.ts";
 import { isUploadId, type TusChecksumAlgorithm } from "../domain/tus.ts";
 import { FileBlobStore, pathExists, UnsafePathError } from "./blob_fs.ts";
 import { syncDir } from "./directory_sync.ts";
-import { BodyReader, IdleWatchdog, WriteBuffer } from "./tus_body.ts";
+import { BACKGROUND_SYNC_BYTES, BodyReader, IdleWatchdog, WriteBuffer } from "./tus_body.ts";
 
 /** How a streamed append ended. */
 export interface AppendOutcome {
@@ -69,7 +69,7 @@ export class TusFileStore {
     body: ReadableStream<Uint8Array> | null,
     options: { limit: number; algorithm: TusChecksumAlgorithm | null; idleTimeoutMs: number; wholeFile: Hash | null },
   ): Promise<AppendOutcome> {
-    const file = await Deno.open(this.path(projectId, uploadId), { write: true });
+    const { file, backgroundSync } = await openForWriting(this.path(projectId, uploadId));
     const checksum: Hash | null = options.algorithm ? createHash(options.algorithm) : null;
     let written = 0;
     let ended: AppendOutcome["ended"] = "complete";
@@ -77,7 +77,8 @@ export class TusFileStore {
       await file.truncate(offset);
       await file.seek(offset, Deno.SeekMode.Start);
       const reader = body ? new BodyReader(body) : null;
-      const pending = new WriteBuffer(file, [checksum, options.wholeFile].filter((hash) => hash !== null));
+      const hashes = [checksum, options.wholeFile].filter((hash) => hash !== null);
+      const pending = new WriteBuffer(file, hashes, backgroundSync);
       const watchdog = reader ? new IdleWatchdog(options.idleTimeoutMs) : null;
       try {
         while (reader && watchdog) {
@@ -107,6 +108,7 @@ export class TusFileStore {
       await file.sync();
     } finally {
       file.close();
+      backgroundSync.handle.close();
     }
     return { written, ended, digest: checksum ? new Uint8Array(checksum.digest()) : null };
   }
@@ -119,10 +121,10 @@ export class TusFileStore {
    */
   async concatenate(projectId: string, uploadId: string, partIds: string[]): Promise<string> {
     const hash = createHash("sha256");
-    const file = await Deno.open(this.path(projectId, uploadId), { write: true });
+    const { file, backgroundSync } = await openForWriting(this.path(projectId, uploadId));
     try {
       await file.truncate(0);
-      const pending = new WriteBuffer(file, [hash]);
+      const pending = new WriteBuffer(file, [hash], backgroundSync);
       for (const partId of partIds) {
         const part = await Deno.open(this.path(projectId, partId), { read: true });
         for await (const chunk of part.readable) await pending.add(chunk);
@@ -131,6 +133,7 @@ export class TusFileStore {
       await file.sync();
     } finally {
       file.close();
+      backgroundSync.handle.close();
     }
     return hash.digest("hex");
   }
@@ -230,4 +233,20 @@ async function removeIfPresent(path: string): Promise<void> {
   await Deno.remove(path).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
+}
+
+/** The writing handle on an upload's file, and a second one for the {@link WriteBuffer}'s background syncs. */
+async function openForWriting(
+  path: string,
+): Promise<{ file: Deno.FsFile; backgroundSync: { handle: Deno.FsFile; everyBytes: number } }> {
+  const file = await Deno.open(path, { write: true });
+  try {
+    return {
+      file,
+      backgroundSync: { handle: await Deno.open(path, { read: true }), everyBytes: BACKGROUND_SYNC_BYTES },
+    };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
 }

@@ -72,3 +72,53 @@ Deno.test("tus body: a failed write surfaces from the buffer instead of going un
     await Deno.remove(path);
   }
 });
+
+/** Writes `megabytes` MiB through a WriteBuffer into a temp file, syncing in the background through `handle`. */
+async function writeWithBackgroundSync(megabytes: number, handle: { syncData(): Promise<void> }): Promise<void> {
+  const path = await Deno.makeTempFile({ prefix: "fieldgate-tus-body-" });
+  const file = await Deno.open(path, { write: true });
+  try {
+    const pending = new WriteBuffer(file, [], { handle, everyBytes: 2 * 1024 * 1024 });
+    for (let i = 0; i < megabytes; i++) await pending.add(new Uint8Array(1024 * 1024));
+    await pending.flush();
+  } finally {
+    file.close();
+    await Deno.remove(path);
+  }
+}
+
+Deno.test("tus body: written bytes are synced every so many bytes while writing goes on", async () => {
+  let syncs = 0;
+  await writeWithBackgroundSync(12, {
+    syncData() {
+      syncs++;
+      return Promise.resolve();
+    },
+  });
+  // Due after every 2 MiB written, once the previous sync has returned (the first 1 MiB write starts none).
+  assert.ok(syncs >= 3 && syncs <= 6, `expected 3 to 6 background syncs of 12 MiB every 2 MiB, got ${syncs}`);
+});
+
+Deno.test("tus body: a slow background sync is not started twice, and flush waits for it", async () => {
+  let running = 0;
+  let mostAtOnce = 0;
+  await writeWithBackgroundSync(12, {
+    async syncData() {
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      running--;
+    },
+  });
+  assert.equal(mostAtOnce, 1);
+  assert.equal(running, 0, "flush returned while a sync was still running");
+});
+
+Deno.test("tus body: a failed background sync fails the flush, even if later syncs would succeed", async () => {
+  let calls = 0;
+  await assert.rejects(
+    writeWithBackgroundSync(12, {
+      syncData: () => ++calls === 1 ? Promise.reject(new Error("EIO on fdatasync")) : Promise.resolve(),
+    }),
+    /EIO on fdatasync/,
+  );
+});
