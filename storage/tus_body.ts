@@ -65,8 +65,9 @@ export const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
 /** Where a {@link WriteBuffer} flushes written bytes to disk while it goes on writing, and how often. */
 export interface BackgroundSync {
   /**
-   * A second handle on the same file: Deno runs one operation at a time per
-   * handle, so a sync on the writing handle would hold up the next write.
+   * A second handle on the same file (storage/disk_flusher.ts): Deno runs one
+   * operation at a time per handle, so a sync on the writing handle would hold
+   * up the next write.
    */
   handle: Pick<Deno.FsFile, "syncData">;
   everyBytes: number;

@@ -10,6 +10,7 @@ import { isUploadId, type TusChecksumAlgorithm } from "../domain/tus.ts";
 import { FileBlobStore, pathExists, UnsafePathError } from "./blob_fs.ts";
 import { syncDir } from "./directory_sync.ts";
 import { BACKGROUND_SYNC_BYTES, BodyReader, IdleWatchdog, WriteBuffer } from "./tus_body.ts";
+import { DiskFlusher } from "./disk_flusher.ts";
 
 /** How a streamed append ended. */
 export interface AppendOutcome {
@@ -238,13 +239,10 @@ async function removeIfPresent(path: string): Promise<void> {
 /** The writing handle on an upload's file, and a second one for the {@link WriteBuffer}'s background syncs. */
 async function openForWriting(
   path: string,
-): Promise<{ file: Deno.FsFile; backgroundSync: { handle: Deno.FsFile; everyBytes: number } }> {
+): Promise<{ file: Deno.FsFile; backgroundSync: { handle: DiskFlusher; everyBytes: number } }> {
   const file = await Deno.open(path, { write: true });
   try {
-    return {
-      file,
-      backgroundSync: { handle: await Deno.open(path, { read: true }), everyBytes: BACKGROUND_SYNC_BYTES },
-    };
+    return { file, backgroundSync: { handle: await DiskFlusher.open(path), everyBytes: BACKGROUND_SYNC_BYTES } };
   } catch (error) {
     file.close();
     throw error;
