@@ -120,7 +120,6 @@ async function measureSize(bench: TusBench, options: TusOptions, sizeMiB: number
   await runCommand("sh", ["-c", `head -c ${sizeMiB * MIB} /dev/urandom > "$1"`, "sh", source], UPLOAD_TIMEOUT_MS);
   const sourceSha = await sha256File(source);
   try {
-    await writeAndRemoveOnce(context, source);
     for (const client of options.clients) {
       const contenders: Contender<TusTarget>[] = [
         ...fieldgateContenders(options.backends, (backend) => fieldgateTarget(bench, backend)),
@@ -131,7 +130,7 @@ async function measureSize(bench: TusBench, options: TusOptions, sizeMiB: number
       const setup = `${formatSize(sizeMiB)}, ${CLIENT_LABELS[client]}`;
       const measured = await measureContenders(
         { scenario: "tus", setup, repetitions: options.repetitions, contenders },
-        (target) => measure(target, client, source, sourceSha, sizeMiB, table),
+        (target) => measure(bench.context, target, client, source, sourceSha, sizeMiB, table),
       );
       const [tusNode, ceiling, rawDisk] = measured.rows.slice(-3); // the peers come last, as listed above
       rawDisk.setup = `${formatSize(sizeMiB)}, same repetitions as ${CLIENT_LABELS[client]}`;
@@ -150,6 +149,7 @@ async function measureSize(bench: TusBench, options: TusOptions, sizeMiB: number
 }
 
 async function measure(
+  context: BenchContext,
   target: TusTarget,
   client: UploadClient,
   source: string,
@@ -157,6 +157,7 @@ async function measure(
   sizeMiB: number,
   table: ScenarioTable,
 ): Promise<Measurement> {
+  await writeAndRemoveCopy(context, source, Math.min(sizeMiB, WARM_UP_MIB));
   const before = await target.child?.usage();
   const stopSampling = target.child ? sampleRss(target.child.pid) : () => [];
   const startedAt = performance.now();
@@ -261,19 +262,19 @@ async function rawDiskTarget(context: BenchContext): Promise<TusTarget> {
 }
 
 /**
- * Copies the source once, unmeasured, and removes the copy, as every later upload follows the removal of the last
- * one's file. Without it the first contender of a run wrote into memory the VM had never handed out and was the
- * slowest of its repetitions every time (fieldgate first: 181–212 MiB/s against 290–330 after; @tus/server first:
- * 122 against 148–151; bench/README.md "tus: what a new page-cache page costs").
+ * Before every upload, unmeasured: copies up to this much of the source and removes the copy, so that every contender
+ * starts from the same state, with memory just freed. On these VMs memory freed a while ago goes back to the host, and
+ * touching it again costs about a vCPU-second per GiB (bench/README.md "tus: what a new page-cache page costs").
+ * Without it the first contender of a run was the slowest of its repetitions every time, and a contender after
+ * fieldgate (which leaves no upload pages in the page cache) started colder than one after a server that leaves them.
  */
-async function writeAndRemoveOnce(context: BenchContext, source: string): Promise<void> {
+const WARM_UP_MIB = 1024;
+
+async function writeAndRemoveCopy(context: BenchContext, source: string, mib: number): Promise<void> {
   const directory = await context.newDir("warm-up-");
   try {
-    await runCommand(
-      "dd",
-      [`if=${source}`, `of=${join(directory, "copy.bin")}`, "bs=1M", "conv=fsync"],
-      UPLOAD_TIMEOUT_MS,
-    );
+    const copy = join(directory, "copy.bin");
+    await runCommand("dd", [`if=${source}`, `of=${copy}`, "bs=1M", `count=${mib}`, "conv=fsync"], UPLOAD_TIMEOUT_MS);
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
