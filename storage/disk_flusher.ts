@@ -6,8 +6,9 @@
  * writer avoid too. On virtual machines whose freed memory goes back to the
  * host, it also lets each next piece of the upload reuse the pages the last
  * one left instead of memory the host must hand out again: measured in
- * bench/README.md ("tus: flushed pages dropped from the page cache"), a 1 GiB
- * upload went 301–378 MiB/s against 177–241 without the drop.
+ * bench/README.md ("tus: background syncs, the page cache dropped, idle
+ * writer threads"), a 1 GiB upload went 251–405 MiB/s against 190–258
+ * without the drop.
  *
  * Deno has no `posix_fadvise`, so the drop calls libc through Deno's FFI, on
  * Linux with glibc only; elsewhere (or without FFI permission) it is skipped
