@@ -66,3 +66,36 @@ Deno.test("a meter writer thread that cannot open its database refuses every wri
     await writer.close();
   }
 });
+
+Deno.test("a SQLite store starts no writer thread until a reading is written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fieldgate-meter-writer-" });
+  const RealWorker = globalThis.Worker;
+  let started = 0;
+  globalThis.Worker = class extends RealWorker {
+    constructor(...args: ConstructorParameters<typeof Worker>) {
+      super(...args);
+      started++;
+    }
+  };
+  try {
+    const store = await openSqliteStore(join(dir, "fieldgate.sqlite"), { maxDelayMs: 2, maxBatch: 500 });
+    try {
+      assert.equal(started, 0, "opening the store started a writer thread");
+      const reading = {
+        pubId: 5,
+        createdAt: new Date(),
+        savedAt: new Date(),
+        voltage: 230,
+        frequency: 50,
+        protected: true,
+      };
+      await store.meters.append(reading, { registerPub: true });
+      assert.equal(started, 1, "the first reading should start the meter writer, and only it");
+    } finally {
+      await store.close();
+    }
+  } finally {
+    globalThis.Worker = RealWorker;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
